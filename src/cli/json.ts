@@ -1,0 +1,44 @@
+import type { AnalysisResult } from '../core/analyze.ts';
+import type { ModelInfo } from '../core/ports.ts';
+
+/** The JSON Lines contract of `annamalai analyze --format json`: one object per input file (see README). */
+export function toJsonLine(file: string, result: AnalysisResult, model: ModelInfo): string {
+  if (result.status === 'failed') {
+    return JSON.stringify({ file, error: { code: result.error.code, message: result.error.userMessage } });
+  }
+  const { summary } = result;
+  return JSON.stringify({
+    file,
+    duration_s: round(result.durationS),
+    model: { id: model.id, version: model.version, name: model.name, fixture: model.fixture },
+    segments: result.segments.map((s) => ({
+      start_s: round(s.startS),
+      end_s: round(s.endS),
+      silence: s.kind === 'silence',
+      top: s.kind === 'speech' ? s.top.map((t) => ({ label: t.label, confidence: round(t.confidence) })) : [],
+      probabilities:
+        s.kind === 'speech'
+          ? Object.fromEntries(Object.entries(s.probabilities).map(([label, p]) => [label, round(p)]))
+          : null,
+      band: s.kind === 'speech' ? s.band : null,
+    })),
+    summary: {
+      dominant: summary.dominant && {
+        label: summary.dominant.label,
+        confidence: round(summary.dominant.confidence),
+      },
+      distribution: summary.distribution.map((d) => ({
+        label: d.label,
+        share: round(d.share),
+        segments: d.segments,
+      })),
+      speech_segments: summary.speechSegments,
+      silent_segments: summary.silentSegments,
+      notes: summary.notes,
+    },
+  });
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}

@@ -1,0 +1,141 @@
+import { durationSeconds } from './audio.ts';
+import { confidenceBand, topLabels } from './confidence.ts';
+import { AnnamalaiError, toAnnamalaiError } from './errors.ts';
+import type { AnalysisStore, AudioDecoder, AudioInput, DecodeLimits, EmotionClassifier } from './ports.ts';
+import type { AnalysisContext, AnalysisRecord, SegmentResult, StoredAnalysis } from './records.ts';
+import { MIN_TAIL_SECONDS, segment, type Window } from './segments.ts';
+import { type Summary, summarize } from './summary.ts';
+
+/** Segments sent to the classifier per call: small enough to report progress and honour an abort quickly. */
+const BATCH_SEGMENTS = 8;
+const TOP_K = 3;
+
+export interface AnalyzerDeps {
+  readonly decoder: AudioDecoder;
+  readonly classifier: EmotionClassifier;
+  readonly limits: DecodeLimits;
+  /** Optional: the CLI stores only with --db; bots always store. */
+  readonly store?: AnalysisStore;
+  readonly now?: () => Date;
+}
+
+export type Progress =
+  | { readonly stage: 'decoding' }
+  | { readonly stage: 'classifying'; readonly done: number; readonly total: number };
+
+export interface AnalyzeOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+export type AnalysisResult =
+  | {
+      readonly status: 'ok';
+      readonly durationS: number;
+      readonly segments: readonly SegmentResult[];
+      readonly summary: Summary;
+      readonly stored?: StoredAnalysis;
+    }
+  | { readonly status: 'failed'; readonly durationS: number; readonly error: AnnamalaiError };
+
+/**
+ * The one use case every adapter shares: bytes in, per-segment emotions and a summary out, stored when a
+ * store is given. Never throws: failures come back as a coded error so adapters can answer the user.
+ */
+export async function analyzeRecording(
+  deps: AnalyzerDeps,
+  input: AudioInput,
+  context: AnalysisContext,
+  options: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
+  const { classifier } = deps;
+  let durationS = 0;
+  try {
+    options.onProgress?.({ stage: 'decoding' });
+    const pcm = await deps.decoder.decode(input, {
+      limits: deps.limits,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    durationS = durationSeconds(pcm);
+    if (durationS < MIN_TAIL_SECONDS) throw new AnnamalaiError('audio.too_short');
+
+    const { windows, droppedTailS } = segment(pcm.samples);
+    const speech = windows.filter((w) => !w.silent);
+    if (speech.length === 0) throw new AnnamalaiError('audio.silent');
+
+    const probabilities = await classifyInBatches(classifier, speech, options);
+    const segments = windows.map((w): SegmentResult => {
+      const base = { index: w.index, startS: w.startS, endS: w.endS };
+      const row = probabilities.get(w.index);
+      if (!row) return { ...base, kind: 'silence' };
+      const top = topLabels(classifier.info.labels, row, TOP_K);
+      return {
+        ...base,
+        kind: 'speech',
+        probabilities: Object.fromEntries(classifier.info.labels.map((label, i) => [label, row[i] ?? 0])),
+        top,
+        band: confidenceBand(top[0]?.confidence ?? 0),
+      };
+    });
+    const summary = summarize({ durationS, segments, droppedTailS, model: classifier.info });
+    const stored = await store(deps, context, durationS, { status: 'ok', segments });
+    return { status: 'ok', durationS, segments, summary, ...(stored ? { stored } : {}) };
+  } catch (thrown) {
+    const error = toAnnamalaiError(thrown, 'inference.failed');
+    // A failure is stored too (without audio) so history and digests can say what went wrong.
+    await store(deps, context, durationS, {
+      status: 'failed',
+      error: { code: error.code, message: error.userMessage },
+    }).catch(() => undefined);
+    return { status: 'failed', durationS, error };
+  }
+}
+
+async function classifyInBatches(
+  classifier: EmotionClassifier,
+  windows: readonly Window[],
+  options: AnalyzeOptions,
+): Promise<Map<number, Float32Array>> {
+  const rows = new Map<number, Float32Array>();
+  for (let i = 0; i < windows.length; i += BATCH_SEGMENTS) {
+    options.signal?.throwIfAborted();
+    const batch = windows.slice(i, i + BATCH_SEGMENTS);
+    const out = await classifier.classify(
+      batch.map((w) => w.samples),
+      options.signal,
+    );
+    batch.forEach((w, j) => {
+      const row = out[j];
+      if (!row)
+        throw new AnnamalaiError('inference.failed', { detail: `no output row for segment ${w.index}` });
+      rows.set(w.index, row);
+    });
+    options.onProgress?.({
+      stage: 'classifying',
+      done: Math.min(i + BATCH_SEGMENTS, windows.length),
+      total: windows.length,
+    });
+  }
+  return rows;
+}
+
+async function store(
+  deps: AnalyzerDeps,
+  context: AnalysisContext,
+  durationS: number,
+  outcome: AnalysisRecord['outcome'],
+): Promise<StoredAnalysis | undefined> {
+  if (!deps.store) return undefined;
+  const { id, version } = deps.classifier.info;
+  try {
+    return await deps.store.save({
+      ...context,
+      durationS,
+      model: { id, version },
+      createdAt: deps.now?.() ?? new Date(),
+      outcome,
+    });
+  } catch (cause) {
+    throw new AnnamalaiError('storage.failed', { cause });
+  }
+}

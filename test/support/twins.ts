@@ -1,0 +1,134 @@
+import { type PcmAudio, SAMPLE_RATE } from '../../src/core/audio.ts';
+import type {
+  AnalysisStore,
+  AudioDecoder,
+  AudioInput,
+  DecodeOptions,
+  EmotionClassifier,
+  ModelInfo,
+  TimeRange,
+} from '../../src/core/ports.ts';
+import type { AnalysisRecord, StoredAnalysis } from '../../src/core/records.ts';
+
+/** In-memory twins of the core's ports, for unit tests of the core and the adapters. */
+
+export const LABELS = [
+  'anger',
+  'bored',
+  'disgust',
+  'fear',
+  'happy',
+  'neutral',
+  'question',
+  'sad',
+  'surprise',
+];
+
+export const TWIN_MODEL: ModelInfo = {
+  id: 'twin',
+  version: '0',
+  name: 'in-memory twin',
+  labels: LABELS,
+  trainedLabels: LABELS.filter((l) => l !== 'question'),
+  fixture: true,
+  device: { kind: 'cpu', reason: 'in-memory twin' },
+};
+
+/** Returns the PCM it was built with, or throws what it was built with. */
+export class MemoryDecoder implements AudioDecoder {
+  readonly calls: AudioInput[] = [];
+  readonly result: PcmAudio | Error;
+  constructor(result: PcmAudio | Error) {
+    this.result = result;
+  }
+  async decode(input: AudioInput, options: DecodeOptions): Promise<PcmAudio> {
+    options.signal?.throwIfAborted();
+    this.calls.push(input);
+    if (this.result instanceof Error) throw this.result;
+    return this.result;
+  }
+}
+
+export function pcm(samples: Float32Array): PcmAudio {
+  return { samples, sampleRate: SAMPLE_RATE };
+}
+
+/** Scores each segment by a pure function of its samples, so tests know every number in advance. */
+export class MemoryClassifier implements EmotionClassifier {
+  readonly info: ModelInfo;
+  readonly batches: number[] = [];
+  closed = false;
+  readonly score: (segment: Float32Array) => Float32Array;
+  constructor(score: (segment: Float32Array) => Float32Array, info: ModelInfo = TWIN_MODEL) {
+    this.score = score;
+    this.info = info;
+  }
+  async classify(segments: readonly Float32Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+    signal?.throwIfAborted();
+    this.batches.push(segments.length);
+    return segments.map((s) => this.score(s));
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+export class MemoryStore implements AnalysisStore {
+  readonly #rows: StoredAnalysis[] = [];
+  #next = 1;
+  async save(record: AnalysisRecord): Promise<StoredAnalysis> {
+    const stored = { ...record, id: String(this.#next++) };
+    this.#rows.push(stored);
+    return stored;
+  }
+  async get(id: string) {
+    return this.#rows.find((r) => r.id === id);
+  }
+  async userHistory(platform: string, userId: string, limit: number) {
+    return this.#rows
+      .filter((r) => r.platform === platform && r.userId === userId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, limit);
+  }
+  async channelAnalyses(platform: string, channelId: string, range: TimeRange) {
+    return this.#rows.filter(
+      (r) =>
+        r.platform === platform &&
+        r.channelId === channelId &&
+        r.createdAt >= range.from &&
+        r.createdAt < range.to,
+    );
+  }
+  async deleteUser(platform: string, userId: string) {
+    return this.#remove((r) => r.platform === platform && r.userId === userId);
+  }
+  async purgeOlderThan(before: Date) {
+    return this.#remove((r) => r.createdAt < before);
+  }
+  async close() {}
+  #remove(match: (r: StoredAnalysis) => boolean): number {
+    const before = this.#rows.length;
+    for (let i = this.#rows.length - 1; i >= 0; i--) {
+      const row = this.#rows[i];
+      if (row && match(row)) this.#rows.splice(i, 1);
+    }
+    return before - this.#rows.length;
+  }
+}
+
+/** A 220 Hz tone at the given amplitude: loud enough to count as voiced above about 0.008. */
+export function tone(seconds: number, amplitude: number): Float32Array {
+  const out = new Float32Array(Math.round(seconds * SAMPLE_RATE));
+  for (let i = 0; i < out.length; i++) out[i] = amplitude * Math.sin((2 * Math.PI * 220 * i) / SAMPLE_RATE);
+  return out;
+}
+
+export function concat(...parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores on every machine: onnxruntime workers and ffmpeg inside tests need the second one.
+    maxWorkers: 2,
+  },
+});
