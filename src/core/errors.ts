@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   'inference.overloaded': 'I am busy with other recordings right now; please try again in a minute.',
   'storage.failed': 'The result could not be saved.',
   'input.not_found': 'That file does not exist.',
+  'input.unreadable': 'That file could not be read.',
   aborted: 'The analysis was stopped before it finished.',
 } as const;
 

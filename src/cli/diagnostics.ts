@@ -1,0 +1,58 @@
+import { decoderDiagnostics } from '../audio/index.ts';
+import type { Config } from '../config.ts';
+import { isAnnamalaiError } from '../core/errors.ts';
+import { createOnnxClassifier, runtimeDiagnostics, verifyModelFolder } from '../inference/index.ts';
+import type { Logger } from '../log.ts';
+
+/** `annamalai diagnostics`: what this machine can decode and run, and which model is loaded. Exit 1 if unusable. */
+export async function printDiagnostics(config: Config, logger: Logger): Promise<number> {
+  const out: string[] = [`node ${process.versions.node} (${process.platform}/${process.arch})`];
+  let healthy = true;
+
+  const runtime = await runtimeDiagnostics();
+  const backends = runtime.backends.map((b) => `${b.name}${b.bundled ? '' : ' (needs extra binaries)'}`);
+  out.push(`onnxruntime-node ${runtime.onnxruntimeVersion}; execution providers: ${backends.join(', ')}`);
+  out.push(
+    `CUDA provider library: ${runtime.cudaProvider.installed ? runtime.cudaProvider.path : 'not installed'}`,
+  );
+
+  const decoders = await decoderDiagnostics({ env: process.env });
+  out.push(`Opus in-process: ${decoders.inProcess.opus.available ? decoders.inProcess.opus.library : 'no'}`);
+  out.push(
+    decoders.ffmpeg.available
+      ? `ffmpeg: ${decoders.ffmpeg.path} (${decoders.ffmpeg.source}) ${decoders.ffmpeg.version ?? ''}`.trimEnd()
+      : `ffmpeg: not found — ${decoders.ffmpeg.hint}`,
+  );
+  out.push(`formats: ${decoders.formats.join(', ')}`);
+
+  try {
+    const { identity, files, parity } = await verifyModelFolder(config.MODEL_DIR);
+    out.push(
+      `model: ${identity.name} (${identity.id} ${identity.version})${identity.fixture ? ' [TEST FIXTURE]' : ''}`,
+    );
+    out.push(`  folder: ${config.MODEL_DIR}; ${files.length} files, sha256 verified`);
+    out.push(
+      `  base models: ${identity.baseModels.map((b) => `${b.name}${b.quantized ? ' (int8)' : ''}`).join(', ')}`,
+    );
+    out.push(`  trained labels: ${identity.trainedLabels.join(', ')}`);
+    out.push(`  licence: ${JSON.stringify(identity.licence)}`);
+    if (parity) {
+      out.push(`  parity with export: ${parity.passed ? 'ok' : 'MISMATCH'}`);
+      healthy &&= parity.passed;
+    }
+    const classifier = await createOnnxClassifier({
+      modelDir: config.MODEL_DIR,
+      device: config.INFERENCE_DEVICE,
+      logger,
+    });
+    out.push(`  runs on: ${classifier.info.device.kind} (${classifier.info.device.reason})`);
+    await classifier.close();
+  } catch (error) {
+    healthy = false;
+    out.push(
+      `model: ${config.MODEL_DIR} unusable — ${isAnnamalaiError(error) ? error.message : String(error)}`,
+    );
+  }
+  console.log(out.join('\n'));
+  return healthy ? 0 : 1;
+}

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const FIXTURE_MODEL = 'test/fixtures/models/tiny';
+const dir = mkdtempSync(join(tmpdir(), 'annamalai-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/annamalai.js', ...args], {
+      env: { ...process.env, MODEL_DIR: FIXTURE_MODEL, LOG_LEVEL: 'warn' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('annamalai analyze (end to end: real decoder, onnxruntime workers, SQLite)', () => {
+  it('prints one JSON line per file, errors included, goes on after a bad file and exits 1', async () => {
+    const { code, stdout } = await cli([
+      'analyze',
+      '--format',
+      'json',
+      'test/fixtures/audio/image.png',
+      'samples/hello.ogg',
+      'missing.ogg',
+    ]);
+    expect(code).toBe(1);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file)).toEqual([
+      'test/fixtures/audio/image.png',
+      'samples/hello.ogg',
+      'missing.ogg',
+    ]);
+    expect(lines[0].error.code).toBe('audio.unsupported');
+    expect(lines[2].error).toEqual({ code: 'input.not_found', message: 'That file does not exist.' });
+    const ok = lines[1];
+    expect(ok.duration_s).toBeCloseTo(14.37, 1);
+    expect(ok.model).toMatchObject({ id: 'annamalai-test-fixture-tiny', fixture: true });
+    expect(ok.segments.map((s: { start_s: number }) => s.start_s)).toEqual([0, 5, 10]);
+    for (const s of ok.segments) {
+      expect(s.top).toHaveLength(3);
+      expect(s.probabilities.question).toBe(0);
+      const total = Object.values(s.probabilities as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect(total).toBeCloseTo(1, 3);
+      expect(s.top[0].confidence).toBe(Math.max(...(Object.values(s.probabilities) as number[])));
+    }
+    expect(ok.summary.notes).toContain('Test fixture model: these numbers are not real emotion estimates.');
+  });
+
+  it('exits 0 with a readable table and stores results with --db', async () => {
+    const db = join(dir, 'results.db');
+    const { code, stdout, stderr } = await cli(['analyze', 'samples/hello.ogg', '--db', db]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^samples\/hello\.ogg: 14\.4 s/);
+    expect(stdout).toMatch(/0:10\.0–0:14\.4/);
+    expect(stderr).toMatch(/test fixture model/);
+    const raw = new DatabaseSync(db);
+    expect(raw.prepare('SELECT platform, source_name, status FROM analyses').all()).toEqual([
+      { platform: 'cli', source_name: 'samples/hello.ogg', status: 'ok' },
+    ]);
+    expect(raw.prepare('SELECT COUNT(*) AS n FROM segments').get()).toEqual({ n: 3 });
+    raw.close();
+  });
+
+  it('rejects an unknown format with usage exit code 2', async () => {
+    const { code, stderr } = await cli(['analyze', '--format', 'xml', 'samples/hello.ogg']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--format must be "table" or "json"/);
+  });
+
+  it('diagnostics names the runtime, decoders and the verified fixture model', async () => {
+    const { code, stdout } = await cli(['diagnostics']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/onnxruntime-node \d+\.\d+/);
+    expect(stdout).toMatch(/ffmpeg: /);
+    expect(stdout).toMatch(/\[TEST FIXTURE\]/);
+    expect(stdout).toMatch(/sha256 verified/);
+    expect(stdout).toMatch(/runs on: cpu/);
+  });
+});
