@@ -8,7 +8,10 @@ export function createLogger(level: string, destination: NodeJS.WritableStream =
     {
       level,
       base: { app: 'annamalai' },
-      redact: { paths: ['token', '*.token', 'config.*TOKEN*', 'headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['token', '*.token', 'config.*TOKEN*', 'headers.authorization'],
+        censor: '[redacted]',
+      },
     },
     destination as pino.DestinationStream,
   );

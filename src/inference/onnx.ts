@@ -1,0 +1,253 @@
+/**
+ * The only module of the project that imports onnxruntime-node: sessions, device choice,
+ * one ensemble pass, runtime diagnostics. Loaded inside worker threads (and by parity checks).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AnnamalaiError, toAnnamalaiError } from '../core/errors.ts';
+import { concatBaseLogits, maskedSoftmax, trainedMask } from './ensemble.ts';
+import type { ModelManifest } from './manifest.ts';
+
+/** INFERENCE_DEVICE: auto picks CUDA when its provider is installed and a session creates on it. */
+export type DeviceSetting = 'auto' | 'cpu' | 'cuda';
+export type DeviceKind = 'cpu' | 'cuda';
+export interface DeviceChoice {
+  readonly kind: DeviceKind;
+  readonly reason: string;
+}
+
+const CUDA_INSTALL_HINT = 'install it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci on a CUDA 12 host';
+
+/** Folder holding onnxruntime-node's native binding, where its install script puts the CUDA provider. */
+function bindingFolder(): string {
+  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** Path of onnxruntime's CUDA execution provider library when it is installed, else undefined. */
+export function cudaProviderPath(): string | undefined {
+  const file =
+    process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  const path = join(bindingFolder(), file);
+  return existsSync(path) ? path : undefined;
+}
+
+export interface RuntimeDiagnostics {
+  readonly onnxruntimeVersion: string;
+  /** What this onnxruntime-node build knows of; `bundled: false` ones need extra binaries. */
+  readonly backends: readonly { readonly name: string; readonly bundled: boolean }[];
+  readonly cudaProvider: { readonly installed: boolean; readonly path?: string };
+}
+
+export function runtimeDiagnostics(): RuntimeDiagnostics {
+  const path = cudaProviderPath();
+  return {
+    onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common,
+    backends: ort.listSupportedBackends().map(({ name, bundled }) => ({ name, bundled })),
+    cudaProvider: path ? { installed: true, path } : { installed: false },
+  };
+}
+
+export interface EnsembleOptions {
+  readonly device: DeviceSetting;
+  readonly intraOpNumThreads: number;
+}
+
+export interface EnsembleGraphs {
+  /** In manifest base_models order. */
+  readonly base: readonly Uint8Array[];
+  readonly meta: Uint8Array;
+}
+
+export interface EnsembleOutput {
+  /** Per base model, [batch, labels] row-major. */
+  readonly baseLogits: readonly Float32Array[];
+  readonly metaLogits: Float32Array;
+  /** One row per segment, labels order, softmax over trained labels, untrained = 0. */
+  readonly probabilities: Float32Array[];
+}
+
+function sessionOptions(kind: DeviceKind, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: kind === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Three sessions per worker run back to back on the same cores: threads that spin after their
+    // session's work would steal the next session's cores.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** onnxruntime-node wants an ArrayBuffer-backed view; graphs arrive in shared memory. */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
+}
+
+function checkNames(
+  what: string,
+  session: ort.InferenceSession,
+  input: string,
+  outputs: readonly string[],
+): void {
+  if (!session.inputNames.includes(input)) {
+    throw new AnnamalaiError('model.invalid', {
+      detail: `${what} has no input "${input}" (inputs: ${session.inputNames.join(', ')})`,
+    });
+  }
+  for (const output of outputs) {
+    if (!session.outputNames.includes(output)) {
+      throw new AnnamalaiError('model.invalid', {
+        detail: `${what} has no output "${output}" (outputs: ${session.outputNames.join(', ')})`,
+      });
+    }
+  }
+}
+
+export class OnnxEnsemble {
+  readonly device: DeviceChoice;
+  readonly #manifest: ModelManifest;
+  readonly #base: readonly ort.InferenceSession[];
+  readonly #meta: ort.InferenceSession;
+  readonly #mask: readonly boolean[];
+
+  private constructor(
+    manifest: ModelManifest,
+    base: ort.InferenceSession[],
+    meta: ort.InferenceSession,
+    device: DeviceChoice,
+  ) {
+    this.device = device;
+    this.#manifest = manifest;
+    this.#base = base;
+    this.#meta = meta;
+    this.#mask = trainedMask(manifest.labels, manifest.trained_labels);
+  }
+
+  static async create(
+    manifest: ModelManifest,
+    graphs: EnsembleGraphs,
+    options: EnsembleOptions,
+  ): Promise<OnnxEnsemble> {
+    if (graphs.base.length !== manifest.base_models.length) {
+      throw new AnnamalaiError('model.invalid', {
+        detail: 'graph count does not match manifest base_models',
+      });
+    }
+    const build = async (kind: DeviceKind, reason: string): Promise<OnnxEnsemble> => {
+      const created: ort.InferenceSession[] = [];
+      const open = async (what: string, bytes: Uint8Array) => {
+        try {
+          const session = await ort.InferenceSession.create(
+            ownBytes(bytes),
+            sessionOptions(kind, options.intraOpNumThreads),
+          );
+          created.push(session);
+          return session;
+        } catch (cause) {
+          throw new AnnamalaiError('model.invalid', {
+            detail: `${what} failed to load on ${kind}: ${cause instanceof Error ? cause.message : String(cause)}`,
+            cause,
+          });
+        }
+      };
+      try {
+        const base: ort.InferenceSession[] = [];
+        for (const [i, spec] of manifest.base_models.entries()) {
+          const session = await open(spec.file, graphs.base[i] ?? new Uint8Array());
+          checkNames(spec.file, session, spec.input, [spec.logits_output, spec.embedding_output]);
+          base.push(session);
+        }
+        const meta = await open(manifest.meta_model.file, graphs.meta);
+        checkNames(manifest.meta_model.file, meta, manifest.meta_model.input, [manifest.meta_model.output]);
+        return new OnnxEnsemble(manifest, base, meta, { kind, reason });
+      } catch (error) {
+        await Promise.allSettled(created.map((s) => s.release()));
+        throw error;
+      }
+    };
+
+    if (options.device === 'cpu') return build('cpu', 'INFERENCE_DEVICE=cpu');
+    const cuda = cudaProviderPath();
+    if (options.device === 'cuda') {
+      if (!cuda) {
+        throw new AnnamalaiError('model.invalid', {
+          detail: `INFERENCE_DEVICE=cuda but onnxruntime-node's CUDA provider is not installed: ${CUDA_INSTALL_HINT}`,
+        });
+      }
+      return build('cuda', 'INFERENCE_DEVICE=cuda');
+    }
+    if (!cuda) {
+      return build(
+        'cpu',
+        `INFERENCE_DEVICE=auto: onnxruntime-node's CUDA provider is not installed (${CUDA_INSTALL_HINT})`,
+      );
+    }
+    try {
+      return await build(
+        'cuda',
+        'INFERENCE_DEVICE=auto: CUDA provider installed and the sessions created on it',
+      );
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return build('cpu', `INFERENCE_DEVICE=auto: CUDA provider installed but unusable (${why}); using CPU`);
+    }
+  }
+
+  /** One ensemble pass over `batch` segments laid out row-major in `input` ([batch, segment_samples]). */
+  async run(input: Float32Array, batch: number): Promise<EnsembleOutput> {
+    const m = this.#manifest;
+    const width = m.labels.length;
+    if (batch < 1 || input.length !== batch * m.segment_samples) {
+      throw new AnnamalaiError('inference.failed', {
+        detail: `input has ${input.length} samples, expected ${batch}×${m.segment_samples}`,
+      });
+    }
+    try {
+      const audio = new ort.Tensor('float32', input, [batch, m.segment_samples]);
+      const baseLogits: Float32Array[] = [];
+      for (const [i, spec] of m.base_models.entries()) {
+        const session = this.#base[i];
+        if (!session) throw new Error(`no session for base model ${spec.name}`);
+        const out = await session.run({ [spec.input]: audio }, [spec.logits_output]);
+        baseLogits.push(
+          logitsOf(out[spec.logits_output], `${spec.name}.${spec.logits_output}`, batch, width),
+        );
+      }
+      const metaInput = new ort.Tensor('float32', concatBaseLogits(baseLogits, batch, width), [
+        batch,
+        width * baseLogits.length,
+      ]);
+      const out = await this.#meta.run({ [m.meta_model.input]: metaInput }, [m.meta_model.output]);
+      const metaLogits = logitsOf(out[m.meta_model.output], `meta.${m.meta_model.output}`, batch, width);
+      return { baseLogits, metaLogits, probabilities: maskedSoftmax(metaLogits, batch, this.#mask) };
+    } catch (error) {
+      throw toAnnamalaiError(error, 'inference.failed');
+    }
+  }
+
+  async release(): Promise<void> {
+    await Promise.allSettled([...this.#base, this.#meta].map((s) => s.release()));
+  }
+}
+
+function logitsOf(
+  value: ort.OnnxValue | undefined,
+  what: string,
+  batch: number,
+  width: number,
+): Float32Array {
+  if (value?.type !== 'float32' || !(value.data instanceof Float32Array)) {
+    throw new AnnamalaiError('inference.failed', { detail: `${what} is missing or not float32` });
+  }
+  const [rows, cols] = value.dims;
+  if (value.dims.length !== 2 || rows !== batch || cols !== width) {
+    throw new AnnamalaiError('inference.failed', {
+      detail: `${what} has shape [${value.dims.join(', ')}], expected [${batch}, ${width}]`,
+    });
+  }
+  return value.data;
+}

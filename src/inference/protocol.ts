@@ -1,0 +1,28 @@
+/** Messages between the pool (main thread) and worker.ts. Types only. */
+import type { ErrorCode } from '../core/errors.ts';
+import type { ModelManifest } from './manifest.ts';
+import type { DeviceChoice, DeviceSetting } from './onnx.ts';
+
+export interface WorkerInit {
+  readonly manifest: ModelManifest;
+  /** Verified graph bytes in shared memory, in base_models order. */
+  readonly base: readonly Uint8Array[];
+  readonly meta: Uint8Array;
+  readonly device: DeviceSetting;
+  readonly intraOpNumThreads: number;
+}
+
+export type ToWorker = {
+  readonly type: 'run';
+  readonly id: number;
+  /** [batch, segment_samples] row-major; transferred. */
+  readonly input: Float32Array;
+  readonly batch: number;
+};
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly device: DeviceChoice }
+  | { readonly type: 'init-error'; readonly code: ErrorCode; readonly detail: string }
+  /** probabilities: [batch, labels] row-major; transferred. */
+  | { readonly type: 'result'; readonly id: number; readonly probabilities: Float32Array }
+  | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly detail: string };

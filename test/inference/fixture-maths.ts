@@ -1,0 +1,81 @@
+/**
+ * Independent float64 mirror of test/fixtures/make_fixture_model.py: the tiny fixture's graphs
+ * written out by hand, so tests compare onnxruntime's numbers with closed-form ones.
+ */
+export const LABELS = [
+  'anger',
+  'bored',
+  'disgust',
+  'fear',
+  'happy',
+  'neutral',
+  'question',
+  'sad',
+  'surprise',
+];
+export const QUESTION = 6;
+export const TINY_MODEL_DIR = new URL('../fixtures/models/tiny/', import.meta.url).pathname;
+const L = 9;
+
+const alphaW = (k: number, j: number) => (((k * 5 + j * 2) % 7) - 3) / 4;
+const alphaB = (j: number) => (j - 4) / 8;
+const betaW = (k: number, j: number) => (((k * 3 + j * 5) % 9) - 4) * 0.25;
+const betaB = (j: number) => (((j * 3) % 5) - 2) / 4;
+const metaW = (i: number, j: number) => (((i * 7 + j * 3) % 11) - 5) / 8;
+const metaB = (j: number) => (j === QUESTION ? 8 : (((j * 5) % 9) - 4) / 16);
+
+function affine(
+  features: readonly number[],
+  w: (k: number, j: number) => number,
+  b: (j: number) => number,
+): number[] {
+  return Array.from({ length: L }, (_, j) => features.reduce((sum, f, k) => sum + f * w(k, j), b(j)));
+}
+
+export function alphaFeatures(x: Float32Array): number[] {
+  let sum = 0;
+  let sq = 0;
+  let maxAbs = 0;
+  for (const v of x) {
+    sum += v;
+    sq += v * v;
+    maxAbs = Math.max(maxAbs, Math.abs(v));
+  }
+  return [sum / x.length, sq / x.length, maxAbs];
+}
+
+export function betaFeatures(x: Float32Array): number[] {
+  let abs = 0;
+  let max = Number.NEGATIVE_INFINITY;
+  let min = Number.POSITIVE_INFINITY;
+  for (const v of x) {
+    abs += Math.abs(v);
+    max = Math.max(max, v);
+    min = Math.min(min, v);
+  }
+  return [abs / x.length, max, min];
+}
+
+export const alphaLogits = (x: Float32Array) => affine(alphaFeatures(x), alphaW, alphaB);
+export const betaLogits = (x: Float32Array) => affine(betaFeatures(x), betaW, betaB);
+export const metaLogits = (x: Float32Array) => affine([...alphaLogits(x), ...betaLogits(x)], metaW, metaB);
+
+/** Softmax over every label but "question", which gets 0. */
+export function expectedProbabilities(x: Float32Array): number[] {
+  const z = metaLogits(x);
+  const trained = z.filter((_, j) => j !== QUESTION);
+  const max = Math.max(...trained);
+  const e = z.map((v, j) => (j === QUESTION ? 0 : Math.exp(v - max)));
+  const total = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / total);
+}
+
+/** A 5-s segment whose every sample is `value` (dyadic values keep onnxruntime's sums exact). */
+export const constant = (value: number) => new Float32Array(80_000).fill(value);
+
+/** A 5-s segment cycling through `values`. */
+export function cycle(values: readonly number[]): Float32Array {
+  const x = new Float32Array(80_000);
+  for (let i = 0; i < x.length; i++) x[i] = values[i % values.length] ?? 0;
+  return x;
+}
