@@ -64,27 +64,59 @@ export async function resample(
   const halfWidth = ZERO_CROSSINGS / scale; // in input samples
   const outLength = Math.floor((input.length * up) / down);
   const out = new Float32Array(outLength);
+  const bank = phaseBank(up, scale, halfWidth);
   const last = input.length - 1;
   for (let start = 0; start < outLength; start += CHUNK) {
     const end = Math.min(outLength, start + CHUNK);
     for (let n = start; n < end; n++) {
       const num = n * down; // exact: position = num / up input samples
       const center = Math.floor(num / up);
-      const frac = (num - center * up) / up;
-      const lo = Math.max(0, Math.ceil(center + frac - halfWidth));
-      const hi = Math.min(last, Math.floor(center + frac + halfWidth));
+      const phase = bank[num - center * up];
+      if (!phase) throw new RangeError('resampler phase out of range');
+      const { first, taps } = phase;
+      const from = center + first;
       let acc = 0;
-      for (let k = lo; k <= hi; k++) {
-        const z = Math.abs(k - center - frac) * scale * TABLE_OVERSAMPLE;
-        const i = Math.floor(z);
-        const t = z - i;
-        const a = KERNEL[i] ?? 0;
-        const b = KERNEL[i + 1] ?? 0;
-        acc += (input[k] ?? 0) * (a + (b - a) * t);
+      if (from >= 0 && from + taps.length - 1 <= last) {
+        for (let j = 0; j < taps.length; j++) acc += (input[from + j] as number) * (taps[j] as number);
+      } else {
+        // Near the ends part of the kernel falls outside the input: those taps are skipped.
+        for (let j = 0; j < taps.length; j++) {
+          const k = from + j;
+          if (k >= 0 && k <= last) acc += (input[k] as number) * (taps[j] as number);
+        }
       }
       out[n] = acc * scale;
     }
     if (guard) await guard.breathe();
   }
   return out;
+}
+
+interface Phase {
+  /** Offset of the first tap from the output's integer input position. */
+  readonly first: number;
+  readonly taps: Float64Array;
+}
+
+/**
+ * One filter per fractional position p/up (polyphase): the kernel is evaluated once per phase instead of once
+ * per output sample and tap, which makes the inner loop a plain dot product.
+ */
+function phaseBank(up: number, scale: number, halfWidth: number): Phase[] {
+  const bank: Phase[] = [];
+  for (let p = 0; p < up; p++) {
+    const frac = p / up;
+    const first = Math.ceil(frac - halfWidth);
+    const lastTap = Math.floor(frac + halfWidth);
+    const taps = new Float64Array(lastTap - first + 1);
+    for (let j = 0; j < taps.length; j++) {
+      const z = Math.abs(first + j - frac) * scale * TABLE_OVERSAMPLE;
+      const i = Math.floor(z);
+      const a = KERNEL[i] ?? 0;
+      const b = KERNEL[i + 1] ?? 0;
+      taps[j] = a + (b - a) * (z - i);
+    }
+    bank.push({ first, taps });
+  }
+  return bank;
 }
