@@ -2,17 +2,9 @@
  * Independent float64 mirror of test/fixtures/make_fixture_model.py: the tiny fixture's graphs
  * written out by hand, so tests compare onnxruntime's numbers with closed-form ones.
  */
-export const LABELS = [
-  'anger',
-  'bored',
-  'disgust',
-  'fear',
-  'happy',
-  'neutral',
-  'question',
-  'sad',
-  'surprise',
-];
+import { REPORT_LABELS } from '../../src/core/labels.ts';
+
+export const LABELS = REPORT_LABELS;
 export const QUESTION = 6;
 export const TINY_MODEL_DIR = new URL('../fixtures/models/tiny/', import.meta.url).pathname;
 const L = 9;

@@ -1,4 +1,5 @@
 import { type PcmAudio, SAMPLE_RATE } from '../../src/core/audio.ts';
+import { REPORT_LABELS } from '../../src/core/labels.ts';
 import type {
   AnalysisStore,
   AudioDecoder,
@@ -12,17 +13,7 @@ import type { AnalysisRecord, StoredAnalysis } from '../../src/core/records.ts';
 
 /** In-memory twins of the core's ports, for unit tests of the core and the adapters. */
 
-export const LABELS = [
-  'anger',
-  'bored',
-  'disgust',
-  'fear',
-  'happy',
-  'neutral',
-  'question',
-  'sad',
-  'surprise',
-];
+export const LABELS = REPORT_LABELS;
 
 export const TWIN_MODEL: ModelInfo = {
   id: 'twin',
