@@ -24,6 +24,6 @@ npm run lint
 mkdir -p .test-results
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json || status=$?
-make -C training ci JUNIT="$PWD/.test-results/pytest.xml" || status=$?
+PYTEST_ADDOPTS="--junitxml=$PWD/.test-results/pytest.xml" make -C training ci || status=$?
 npx node scripts/test-summary.ts .test-results/vitest.json .test-results/pytest.xml
 exit "$status"
