@@ -1,20 +1,24 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeWav } from '../audio/helpers.ts';
 
 const run = promisify(execFile);
 const FIXTURE_MODEL = 'test/fixtures/models/tiny';
 const dir = mkdtempSync(join(tmpdir(), 'annamalai-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['bin/annamalai.js', ...args], {
-      env: { ...process.env, MODEL_DIR: FIXTURE_MODEL, LOG_LEVEL: 'warn' },
+      env: { ...process.env, MODEL_DIR: FIXTURE_MODEL, LOG_LEVEL: 'warn', ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -72,6 +76,56 @@ describe('annamalai analyze (end to end: real decoder, onnxruntime workers, SQLi
     ]);
     expect(raw.prepare('SELECT COUNT(*) AS n FROM segments').get()).toEqual({ n: 3 });
     raw.close();
+  });
+
+  it('gives each bad input its own error code and analyses a video by its sound', async () => {
+    const empty = join(dir, 'empty.ogg');
+    writeFileSync(empty, '');
+    const silence = join(dir, 'silence.wav');
+    writeFileSync(
+      silence,
+      makeWav({
+        formatTag: 1,
+        channels: 1,
+        sampleRate: 16_000,
+        bitsPerSample: 16,
+        data: new Uint8Array(96_000),
+      }),
+    );
+    const { code, stdout } = await cli([
+      'analyze',
+      '--format',
+      'json',
+      empty,
+      silence,
+      'test/fixtures/audio/silence-1s.wav',
+      'test/fixtures/audio/truncated.opus.ogg',
+      'test/fixtures/audio/video-no-audio.mp4',
+      'test/fixtures/audio/text-named-audio.ogg',
+      'test/fixtures/audio/video-with-speech.mp4',
+    ]);
+    expect(code).toBe(1);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.error?.code ?? 'ok')).toEqual([
+      'audio.empty',
+      'audio.silent',
+      'audio.silent',
+      'audio.corrupt',
+      'audio.no_audio_track',
+      'audio.unsupported',
+      'ok',
+    ]);
+    expect(lines[6].segments.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a recording over MAX_DURATION_S with audio.too_long', async () => {
+    const { stdout } = await cli(['analyze', '--format', 'json', 'samples/hello.ogg'], {
+      MAX_DURATION_S: '10',
+    });
+    expect(JSON.parse(stdout).error.code).toBe('audio.too_long');
   });
 
   it('rejects an unknown format with usage exit code 2', async () => {

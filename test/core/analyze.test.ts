@@ -100,6 +100,20 @@ describe('analyzeRecording', () => {
     });
   });
 
+  it('reports storage.failed when the store throws, and still answers', async () => {
+    const store = new MemoryStore();
+    store.save = async () => {
+      throw new Error('disk full');
+    };
+    const result = await analyzeRecording(
+      { decoder: new MemoryDecoder(pcm(tone(5, 0.8))), classifier: new MemoryClassifier(byLoudness), limits, store },
+      input,
+      context,
+    );
+    expect(result.status === 'failed' && result.error.code).toBe('storage.failed');
+    expect(result.status === 'failed' && (result.error.cause as Error).message).toBe('disk full');
+  });
+
   it('stores a successful analysis with its context and model identity', async () => {
     const store = new MemoryStore();
     const now = new Date('2026-01-02T03:04:05Z');
