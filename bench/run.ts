@@ -149,3 +149,9 @@ const md = [
 writeFileSync('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync('bench/results/latest.md', md);
 console.log(md);
+
+// The Slack app: clip-event-to-reply time against the fake Slack (bench/results/slack.md).
+await import('./slack.ts');
+
+// The Discord bot: voice-message-event-to-reply time against the fake Discord (bench/results/discord.md).
+await import('./discord.ts');

@@ -65,3 +65,34 @@ export interface AnalysisStore {
   purgeOlderThan(before: Date): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Per-workspace bot settings (a Discord guild, a Slack workspace). */
+export interface WorkspaceSettings {
+  /** Channels where voice messages are analysed without being asked. */
+  readonly autoAnalysisChannels: readonly string[];
+  readonly digestChannelId: string | null;
+  /** Results older than this are deleted; null keeps them until the user forgets them. */
+  readonly retentionDays: number | null;
+}
+
+export interface WorkspaceSettingsPatch {
+  readonly addAutoAnalysisChannel?: string;
+  readonly removeAutoAnalysisChannel?: string;
+  readonly digestChannelId?: string | null;
+  readonly retentionDays?: number | null;
+}
+
+/** Port: bot settings and opt-outs. Never receives audio. */
+export interface SettingsStore {
+  workspace(platform: string, workspaceId: string): Promise<WorkspaceSettings>;
+  updateWorkspace(
+    platform: string,
+    workspaceId: string,
+    patch: WorkspaceSettingsPatch,
+  ): Promise<WorkspaceSettings>;
+  isAutoAnalysisChannel(platform: string, workspaceId: string, channelId: string): Promise<boolean>;
+  isOptedOut(platform: string, userId: string): Promise<boolean>;
+  /** Returns whether anything changed. */
+  setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -39,4 +39,34 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       ) STRICT;
     `,
   },
+  {
+    // Bot settings (issue 10): per-workspace (Discord guild / Slack workspace) settings, auto-analysis
+    // channels, and per-platform user opt-outs. Still no audio.
+    version: 2,
+    sql: `
+      CREATE TABLE workspace_settings (
+        platform          TEXT NOT NULL,
+        workspace_id      TEXT NOT NULL,
+        digest_channel_id TEXT,
+        retention_days    INTEGER CHECK (retention_days IS NULL OR retention_days > 0),
+        updated_at        INTEGER NOT NULL,
+        PRIMARY KEY (platform, workspace_id)
+      ) STRICT;
+
+      CREATE TABLE auto_analysis_channels (
+        platform     TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        channel_id   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (platform, workspace_id, channel_id)
+      ) STRICT;
+
+      CREATE TABLE opt_outs (
+        platform   TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (platform, user_id)
+      ) STRICT;
+    `,
+  },
 ];

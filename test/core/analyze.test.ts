@@ -106,7 +106,12 @@ describe('analyzeRecording', () => {
       throw new Error('disk full');
     };
     const result = await analyzeRecording(
-      { decoder: new MemoryDecoder(pcm(tone(5, 0.8))), classifier: new MemoryClassifier(byLoudness), limits, store },
+      {
+        decoder: new MemoryDecoder(pcm(tone(5, 0.8))),
+        classifier: new MemoryClassifier(byLoudness),
+        limits,
+        store,
+      },
       input,
       context,
     );

@@ -7,7 +7,10 @@ import type {
   DecodeOptions,
   EmotionClassifier,
   ModelInfo,
+  SettingsStore,
   TimeRange,
+  WorkspaceSettings,
+  WorkspaceSettingsPatch,
 } from '../../src/core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../../src/core/records.ts';
 
@@ -122,4 +125,46 @@ export function concat(...parts: Float32Array[]): Float32Array {
     offset += p.length;
   }
   return out;
+}
+
+export class MemorySettingsStore implements SettingsStore {
+  readonly #workspaces = new Map<string, { digestChannelId: string | null; retentionDays: number | null }>();
+  readonly #auto = new Map<string, string[]>();
+  readonly #optOuts = new Set<string>();
+  async workspace(platform: string, workspaceId: string): Promise<WorkspaceSettings> {
+    const key = `${platform}:${workspaceId}`;
+    const ws = this.#workspaces.get(key) ?? { digestChannelId: null, retentionDays: null };
+    return { autoAnalysisChannels: [...(this.#auto.get(key) ?? [])], ...ws };
+  }
+  async updateWorkspace(platform: string, workspaceId: string, patch: WorkspaceSettingsPatch) {
+    const key = `${platform}:${workspaceId}`;
+    const auto = this.#auto.get(key) ?? [];
+    if (patch.addAutoAnalysisChannel !== undefined && !auto.includes(patch.addAutoAnalysisChannel))
+      auto.push(patch.addAutoAnalysisChannel);
+    if (patch.removeAutoAnalysisChannel !== undefined) {
+      const i = auto.indexOf(patch.removeAutoAnalysisChannel);
+      if (i >= 0) auto.splice(i, 1);
+    }
+    this.#auto.set(key, auto);
+    const current = await this.workspace(platform, workspaceId);
+    this.#workspaces.set(key, {
+      digestChannelId: patch.digestChannelId !== undefined ? patch.digestChannelId : current.digestChannelId,
+      retentionDays: patch.retentionDays !== undefined ? patch.retentionDays : current.retentionDays,
+    });
+    return this.workspace(platform, workspaceId);
+  }
+  async isAutoAnalysisChannel(platform: string, workspaceId: string, channelId: string) {
+    return (this.#auto.get(`${platform}:${workspaceId}`) ?? []).includes(channelId);
+  }
+  async isOptedOut(platform: string, userId: string) {
+    return this.#optOuts.has(`${platform}:${userId}`);
+  }
+  async setOptedOut(platform: string, userId: string, optedOut: boolean) {
+    const key = `${platform}:${userId}`;
+    const had = this.#optOuts.has(key);
+    if (optedOut) this.#optOuts.add(key);
+    else this.#optOuts.delete(key);
+    return had !== optedOut;
+  }
+  async close() {}
 }

@@ -1,0 +1,142 @@
+// Discord voice-message-event-to-reply time: a 60-s Ogg/Opus voice note (as Discord records them) sent
+// to the bot in a DM by the fake Discord over its gateway to the real discord.js bot; timed from the
+// MESSAGE_CREATE dispatch leaving the fake to the reply's final edit (embed + chart upload) arriving at
+// it. Median and p95 of RUNS runs after one warm-up. Written to bench/results/discord.{json,md}. Run alone
+// with `npx node bench/discord.ts`; `npm run bench` runs it after the core benchmark.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { locateFfmpeg } from '../src/audio/index.ts';
+import { DiscordBot } from '../src/bots/discord/bot.ts';
+import { loadDiscordConfig } from '../src/bots/discord/config.ts';
+import { openServices } from '../src/compose.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
+import { FakeDiscord } from '../test/bots/discord/fake-discord/server.ts';
+
+const SECONDS = 60;
+const RUNS = Number(process.env.DISCORD_BENCH_RUNS ?? 10);
+
+const base = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+const modelDir = existsSync(join(base.MODEL_DIR, 'manifest.json'))
+  ? base.MODEL_DIR
+  : 'test/fixtures/models/tiny';
+const config = { ...base, MODEL_DIR: modelDir };
+const ffmpeg = locateFfmpeg(process.env);
+if (!ffmpeg)
+  throw new Error('the Discord benchmark needs ffmpeg to make its 60-s voice note (apt-get install ffmpeg)');
+
+const work = mkdtempSync(join(tmpdir(), 'annamalai-discord-bench-'));
+const notePath = join(work, 'voice-message.ogg');
+execFileSync(ffmpeg.path, [
+  '-loglevel',
+  'error',
+  '-stream_loop',
+  '-1',
+  '-i',
+  'samples/hello.ogg',
+  '-t',
+  String(SECONDS),
+  '-ac',
+  '1',
+  '-c:a',
+  'libopus',
+  '-b:a',
+  '32k',
+  notePath,
+]);
+const note = new Uint8Array(readFileSync(notePath));
+
+const logger = createLogger('warn');
+const dbPath = join(work, 'bench.db');
+const services = await openServices(config, logger, { databasePath: dbPath });
+const settings = new SqliteSettingsStore({ path: dbPath });
+const fake = new FakeDiscord();
+await fake.listen();
+const discord = loadDiscordConfig({
+  DISCORD_TOKEN: 'bench-token',
+  DISCORD_APPLICATION_ID: fake.applicationId,
+  DISCORD_API_URL: fake.apiUrl,
+  DISCORD_CDN_HOSTS: fake.cdnHost,
+  RATE_LIMIT_USER_PER_MINUTE: '1000',
+  RATE_LIMIT_GUILD_PER_MINUTE: '1000',
+});
+const store = services.analyzer.store;
+if (!store) throw new Error('no store');
+const bot = new DiscordBot({
+  config: discord,
+  analyzer: { ...services.analyzer, decoder: services.analyzer.decoder },
+  store,
+  settings,
+  logger,
+});
+await bot.start();
+
+async function once(): Promise<number> {
+  const user = fake.user(`bench-${Math.random()}`);
+  const dm = fake.dmChannel(user);
+  const attachment = fake.attachment({
+    name: 'voice-message.ogg',
+    bytes: note,
+    contentType: 'audio/ogg',
+    durationSecs: SECONDS,
+  });
+  const start = performance.now();
+  fake.sendMessage(
+    fake.message({ author: user, guild: false, channelId: dm, voice: true, attachments: [attachment] }),
+  );
+  await fake.waitFor(
+    () =>
+      fake
+        .channelRequests(dm)
+        .find((r) => r.method === 'PATCH' && Array.isArray(r.body?.embeds) && r.body.embeds.length > 0),
+    120_000,
+    'the reply',
+  );
+  return (performance.now() - start) / 1000;
+}
+
+await once(); // warm-up
+const runs: number[] = [];
+for (let i = 0; i < RUNS; i++) runs.push(await once());
+await bot.shutdown(1000);
+await fake.close();
+await settings.close();
+await services.close();
+rmSync(work, { recursive: true, force: true });
+
+const sorted = [...runs].sort((a, b) => a - b);
+const quantile = (q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+const result = {
+  date: new Date().toISOString(),
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
+  model: {
+    dir: modelDir,
+    id: services.analyzer.classifier.info.id,
+    fixture: services.analyzer.classifier.info.fixture,
+  },
+  input: `${SECONDS}-s Ogg/Opus voice note, 32 kbit/s mono (${note.byteLength} bytes)`,
+  runs: RUNS,
+  medianSeconds: quantile(0.5),
+  p95Seconds: quantile(0.95),
+  allSeconds: runs,
+};
+const md = [
+  `# Discord benchmark (${result.date})`,
+  '',
+  `${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}; model ${result.model.id}${result.model.fixture ? ' (TEST FIXTURE)' : ''}.`,
+  '',
+  `Voice message in a DM → reply with embed and chart, against the fake Discord (real discord.js, decoder, onnxruntime, SQLite), ${result.input}, ${RUNS} runs after a warm-up:`,
+  '',
+  '| median s | p95 s | min s | max s |',
+  '|---|---|---|---|',
+  `| ${result.medianSeconds.toFixed(3)} | ${result.p95Seconds.toFixed(3)} | ${(sorted[0] ?? 0).toFixed(3)} | ${(sorted.at(-1) ?? 0).toFixed(3)} |`,
+  '',
+].join('\n');
+writeFileSync('bench/results/discord.json', `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync('bench/results/discord.md', md);
+console.log(md);

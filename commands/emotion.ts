@@ -1,0 +1,105 @@
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  ChannelType,
+  InteractionContextType,
+  type RESTPostAPIApplicationCommandsJSONBody,
+} from 'discord.js';
+
+/** The application commands `npm run deploy-commands` registers (and the bot answers). */
+
+export const CONTEXT_MENU_NAME = 'Analyze emotions';
+
+export const emotionCommand: RESTPostAPIApplicationCommandsJSONBody = {
+  type: ApplicationCommandType.ChatInput,
+  name: 'emotion',
+  description: 'Hear which emotions are in a voice recording',
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+  options: [
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'file',
+      description: 'Analyse an audio file (Ogg/Opus, WebM, M4A/AAC, MP3, WAV, FLAC)',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Attachment,
+          name: 'audio',
+          description: 'The recording',
+          required: true,
+        },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'listen',
+      description: 'Join your voice channel and analyse each speaker',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Integer,
+          name: 'seconds',
+          description: 'How long to listen (default 60)',
+          min_value: 5,
+          max_value: 3600,
+        },
+      ],
+    },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'stop', description: 'Stop listening now' },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'history',
+      description: 'Your last analyses (only you see them)',
+    },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'optout', description: 'Never analyse my voice' },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'optin',
+      description: 'Allow analysing my voice again',
+    },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'forget', description: 'Delete all my results' },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'settings',
+      description: 'Server settings (Manage Server only)',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: 'channel',
+          description: 'Channel to turn auto-analysis on or off in',
+          channel_types: [ChannelType.GuildText, ChannelType.GuildVoice, ChannelType.PublicThread],
+        },
+        {
+          type: ApplicationCommandOptionType.Boolean,
+          name: 'auto',
+          description: 'Auto-analyse voice messages there',
+        },
+        {
+          type: ApplicationCommandOptionType.Channel,
+          name: 'digest_channel',
+          description: 'Where the mood digest is posted',
+          channel_types: [ChannelType.GuildText],
+        },
+        {
+          type: ApplicationCommandOptionType.Integer,
+          name: 'retention_days',
+          description: 'Delete results older than this many days (0: keep)',
+          min_value: 0,
+          max_value: 3650,
+        },
+      ],
+    },
+  ],
+};
+
+export const analyzeContextMenu: RESTPostAPIApplicationCommandsJSONBody = {
+  type: ApplicationCommandType.Message,
+  name: CONTEXT_MENU_NAME,
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+};
+
+export const COMMANDS: readonly RESTPostAPIApplicationCommandsJSONBody[] = [
+  emotionCommand,
+  analyzeContextMenu,
+];

@@ -1,0 +1,278 @@
+import type { types } from '@slack/bolt';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { ModelInfo } from '../../core/ports.ts';
+import type { SegmentResult, StoredAnalysis } from '../../core/records.ts';
+import type { Summary } from '../../core/summary.ts';
+import { BAND_EMOJI, ESTIMATE_NOTE, fitSegmentLines, pct, SILENCE_EMOJI } from '../shared/text.ts';
+
+type KnownBlock = types.KnownBlock;
+
+/**
+ * Block Kit for results, history, help and the App Home. Slack's limits (docs.slack.dev, Block Kit
+ * reference): 50 blocks per message (100 in a Home view), 3000 characters of section text, 150 of header
+ * text, 10 context elements; `text` (the notification fallback) is kept under 3000. Long recordings are
+ * summarised (runs of one emotion merged) and, past the budget, cut with a pointer to the chart.
+ */
+export const LIMITS = {
+  messageBlocks: 50,
+  homeBlocks: 100,
+  sectionText: 3000,
+  headerText: 150,
+  contextElements: 10,
+  contextText: 2000,
+  fallbackText: 3000,
+} as const;
+
+/** Characters of segment lines per message: readable, and far inside 50 blocks × 3000. */
+const SEGMENT_BUDGET = 12_000;
+const SECTION_FILL = 2_900;
+
+export interface RenderedMessage {
+  readonly text: string;
+  readonly blocks: KnownBlock[];
+}
+
+/** Slack mrkdwn control characters (&, <, >) escaped: user-supplied names can't inject mentions or links. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: cut(text, LIMITS.sectionText) } };
+}
+
+function context(texts: readonly string[]): KnownBlock {
+  return {
+    type: 'context',
+    elements: texts
+      .slice(0, LIMITS.contextElements)
+      .map((t) => ({ type: 'mrkdwn' as const, text: cut(t, LIMITS.contextText) })),
+  };
+}
+
+/** Packs lines into as few ≤ SECTION_FILL sections as they need. */
+function packLines(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const raw of lines) {
+    const line = cut(raw, SECTION_FILL);
+    if (current && current.length + 1 + line.length > SECTION_FILL) {
+      out.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+/** The model's name and version (a fixture model is flagged by the summary's notes). */
+export function modelLine(model: Pick<ModelInfo, 'name' | 'version'>): string {
+  return `Model: ${escapeMrkdwn(model.name)} ${escapeMrkdwn(model.version)}`;
+}
+
+export function overallText(summary: Summary): string {
+  if (!summary.dominant) return 'Only silence: no emotion to report.';
+  const spread = summary.distribution.map((d) => `${d.label} ${pct(d.share)}`).join(' · ');
+  return `Mostly *${summary.dominant.label}* (mean ${pct(summary.dominant.confidence)}) — ${spread}`;
+}
+
+export const LEGEND = `${BAND_EMOJI.green} ≥ 80 % · ${BAND_EMOJI.orange} 60–80 % · ${BAND_EMOJI.red} < 60 % confidence · ${SILENCE_EMOJI} silence`;
+
+export interface ResultView {
+  readonly durationS: number;
+  readonly segments: readonly SegmentResult[];
+  readonly summary: Summary;
+  readonly model: Pick<ModelInfo, 'name' | 'version'>;
+  readonly sourceName?: string | undefined;
+  readonly speakerId?: string | undefined;
+}
+
+/** The analysis as a message: header, overall line, per-segment lines, legend, model and the estimate note. */
+export function resultMessage(view: ResultView): RenderedMessage {
+  const { summary } = view;
+  const name = view.sourceName ? `“${view.sourceName}”` : 'this recording';
+  const header = cut(`Emotions heard in ${name}`, LIMITS.headerText);
+  const lines = fitSegmentLines(view.segments, SEGMENT_BUDGET);
+  const who = view.speakerId ? ` · <@${view.speakerId}>` : '';
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
+    section(
+      `${overallText(summary)}\n_${view.durationS.toFixed(1)} s · ${summary.speechSegments} speech segment${summary.speechSegments === 1 ? '' : 's'}${summary.silentSegments ? ` · ${summary.silentSegments} silent` : ''}${who}_`,
+    ),
+    { type: 'divider' },
+    ...packLines(lines).map(section),
+    context([LEGEND]),
+    context([modelLine(view.model), ...summary.notes.map(escapeMrkdwn), `_${ESTIMATE_NOTE}_`]),
+  ];
+  const fallback = summary.dominant
+    ? `Mostly ${summary.dominant.label} (${pct(summary.dominant.confidence)}) in ${view.sourceName ?? 'this recording'}. ${ESTIMATE_NOTE}`
+    : `Only silence in ${view.sourceName ?? 'this recording'}.`;
+  return { text: cut(fallback, LIMITS.fallbackText), blocks: blocks.slice(0, LIMITS.messageBlocks) };
+}
+
+/** A kind, specific error in place of the "Analyzing…" message. */
+export function errorMessage(text: string): RenderedMessage {
+  return { text: cut(text, LIMITS.fallbackText), blocks: [section(`:warning: ${text}`)] };
+}
+
+export function analyzingMessage(sourceName: string | undefined, detail?: string): RenderedMessage {
+  const name = sourceName ? ` “${escapeMrkdwn(sourceName)}”` : '';
+  const text = `:headphones: Analyzing${name}…${detail ? ` ${detail}` : ''}`;
+  return { text: text.replace(/:headphones: /, ''), blocks: [section(text)] };
+}
+
+/** The top label heard most often in a stored analysis (for history lines). */
+export function storedDominant(a: StoredAnalysis): { label: string; share: number } | null {
+  if (a.outcome.status !== 'ok') return null;
+  const counts = new Map<string, number>();
+  let speech = 0;
+  for (const s of a.outcome.segments) {
+    if (s.kind !== 'speech') continue;
+    speech++;
+    const top = s.top[0];
+    if (top) counts.set(top.label, (counts.get(top.label) ?? 0) + 1);
+  }
+  const best = [...counts.entries()].sort((x, y) => y[1] - x[1])[0];
+  return best ? { label: best[0], share: best[1] / speech } : null;
+}
+
+export function historyLine(a: StoredAnalysis): string {
+  const when = `<!date^${Math.floor(a.createdAt.getTime() / 1000)}^{date_short_pretty} {time}|${a.createdAt.toISOString()}>`;
+  const name = a.sourceName ? `“${escapeMrkdwn(cut(a.sourceName, 60))}”` : 'a recording';
+  const where = a.channelId ? ` in <#${a.channelId}>` : '';
+  if (a.outcome.status === 'failed')
+    return `${when} · ${name}${where}: not analysed (${escapeMrkdwn(a.outcome.error.message)})`;
+  const d = storedDominant(a);
+  return `${when} · ${name}${where}, ${a.durationS.toFixed(0)} s: ${d ? `mostly *${d.label}* (${pct(d.share)} of segments)` : 'only silence'}`;
+}
+
+export function historyMessage(analyses: readonly StoredAnalysis[]): RenderedMessage {
+  if (analyses.length === 0)
+    return {
+      text: 'No analyses of your voice are stored.',
+      blocks: [section('No analyses of your voice are stored.')],
+    };
+  const lines = analyses.map(historyLine);
+  return {
+    text: `Your last ${analyses.length} analyses`,
+    blocks: [
+      section(`*Your last ${analyses.length} analyses*`),
+      ...packLines(lines).map(section),
+      context([`_${ESTIMATE_NOTE}_`]),
+    ],
+  };
+}
+
+export const HELP_TEXT = [
+  '*Annamalai* hears emotions in speech, 5 seconds at a time.',
+  '• Send me an audio clip in a DM, or post one in a channel where auto-analysis is on: I reply in the thread.',
+  '• On any message with audio: *⋯ → Analyze emotions*.',
+  '• `/emotion`: analyse the most recent audio in this channel.',
+  '• `/emotion history`: your last analyses (only you see them).',
+  '• `/emotion optout` / `/emotion optin`: stop or allow analysis of your voice.',
+  '• `/emotion forget`: delete every stored result of your voice.',
+  '• `/emotion settings`: auto-analysis channels, digest channel, retention (workspace admins and owners).',
+  `_${ESTIMATE_NOTE} No audio is ever stored, only results._`,
+].join('\n');
+
+export function forgetConfirmMessage(): RenderedMessage {
+  return {
+    text: 'Delete every stored result of your voice?',
+    blocks: [
+      section('Delete *every* stored analysis of your voice in this workspace? This cannot be undone.'),
+      {
+        type: 'actions',
+        elements: [
+          {
+            type: 'button',
+            style: 'danger',
+            action_id: 'forget_confirm',
+            text: { type: 'plain_text', text: 'Delete my results' },
+          },
+          { type: 'button', action_id: 'forget_cancel', text: { type: 'plain_text', text: 'Cancel' } },
+        ],
+      },
+    ],
+  };
+}
+
+export interface HomeView {
+  readonly optedOut: boolean;
+  readonly history: readonly StoredAnalysis[];
+  readonly status?: string | undefined;
+}
+
+/** The App Home tab: recent analyses and the privacy controls. */
+export function homeView(view: HomeView): { type: 'home'; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Annamalai: emotions in speech' } },
+    section(HELP_TEXT),
+    { type: 'divider' },
+    section('*Your privacy*'),
+    section(
+      view.optedOut
+        ? 'You have *opted out*: I do not analyse recordings of your voice.'
+        : 'Your clips are analysed when you or someone else asks, and in auto-analysis channels.',
+    ),
+    {
+      type: 'actions',
+      elements: [
+        view.optedOut
+          ? {
+              type: 'button',
+              action_id: 'home_optin',
+              style: 'primary',
+              text: { type: 'plain_text', text: 'Opt in again' },
+            }
+          : { type: 'button', action_id: 'home_optout', text: { type: 'plain_text', text: 'Opt out' } },
+        {
+          type: 'button',
+          action_id: 'home_forget',
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Forget my results' },
+          confirm: {
+            title: { type: 'plain_text', text: 'Forget your results?' },
+            text: {
+              type: 'mrkdwn',
+              text: 'Every stored analysis of your voice in this workspace is deleted. This cannot be undone.',
+            },
+            confirm: { type: 'plain_text', text: 'Delete' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+            style: 'danger',
+          },
+        },
+      ],
+    },
+    ...(view.status ? [context([view.status])] : []),
+    { type: 'divider' },
+    section('*Your recent analyses*'),
+    ...(view.history.length
+      ? packLines(view.history.map(historyLine)).map(section)
+      : [section('_None stored._')]),
+    context([`_${ESTIMATE_NOTE}_`]),
+  ];
+  return { type: 'home', blocks: blocks.slice(0, LIMITS.homeBlocks) };
+}
+
+/** User-facing text for the errors an analysis or a download can end in (Slack wording where it helps). */
+export function errorText(
+  code: ErrorCode,
+  fallback: string,
+  limits: { maxMb: number; maxMinutes: number },
+): string {
+  switch (code) {
+    case 'audio.too_large':
+      return `That file is over ${limits.maxMb} MB: larger recordings are not analysed.`;
+    case 'audio.too_long':
+      return `Recordings over ${limits.maxMinutes} minutes are not analysed.`;
+    case 'aborted':
+      return 'The analysis was stopped because the app is restarting. Please try again in a minute.';
+    default:
+      return fallback;
+  }
+}

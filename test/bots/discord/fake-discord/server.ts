@@ -1,0 +1,690 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+/**
+ * A fake Discord on 127.0.0.1, enough of it for the real discord.js Client: REST under /api/v10 (gateway
+ * info, interaction callbacks, webhook edits and follow-ups, channel messages with multipart file
+ * uploads), a gateway WebSocket (hello, identify → READY + GUILD_CREATE, heartbeat ACK, dispatches,
+ * resume with replay) and a CDN serving registered files. Every REST call is recorded for assertions.
+ * Like the real one, it strips attachments from server messages that do not mention the bot unless the
+ * bot identified with the Message Content intent.
+ */
+
+export const MESSAGE_CONTENT_INTENT = 1 << 15;
+const MANAGE_GUILD = 1n << 5n;
+const BASE_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 31n); // view, send, use application commands
+
+const DISCORD_EPOCH = 1_420_070_400_000n;
+let increment = 0n;
+/** Real-shaped ids: discord.js reads creation times (interaction token age) from them. */
+export function snowflake(at: number = Date.now()): string {
+  increment = (increment + 1n) % 4096n;
+  return (((BigInt(at) - DISCORD_EPOCH) << 22n) | (1n << 17n) | increment).toString();
+}
+
+export interface RecordedFile {
+  readonly field: string;
+  readonly name: string;
+  readonly size: number;
+  readonly contentType: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly body: Record<string, unknown> | undefined;
+  readonly files: readonly RecordedFile[];
+  readonly at: number;
+  readonly authorization: string | undefined;
+  /** The status the fake answered. */
+  status: number;
+}
+
+export interface FakeUser {
+  readonly id: string;
+  readonly username: string;
+  readonly bot?: boolean;
+}
+
+export interface FakeAttachmentSpec {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly contentType?: string;
+  /** Declared size, when it should differ from the real one. */
+  readonly declaredSize?: number;
+  readonly durationSecs?: number;
+}
+
+type Json = Record<string, unknown>;
+
+export class FakeDiscord extends EventEmitter {
+  readonly botUser: FakeUser = { id: snowflake(), username: 'Annamalai', bot: true };
+  readonly applicationId = snowflake();
+  readonly guildId = snowflake();
+  readonly textChannelId = snowflake();
+  readonly voiceChannelId = snowflake();
+  readonly requests: RecordedRequest[] = [];
+  readonly gatewaySends: Json[] = [];
+  readonly users = new Map<string, FakeUser>();
+  readonly #files = new Map<string, { bytes: Uint8Array; contentType: string }>();
+  readonly #rateLimits: { match: (r: { method: string; path: string }) => boolean; retryAfter: number }[] =
+    [];
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  #socket: WebSocket | undefined;
+  #seq = 0;
+  #sessionId = '';
+  /** Every dispatch of the session, for replay on resume. */
+  #sent: { s: number; payload: Json }[] = [];
+  #port = 0;
+  #cdnGate: Promise<void> | undefined;
+  identifyIntents = -1;
+  identifies = 0;
+  resumes = 0;
+  voiceStates: Json[] = [];
+
+  constructor() {
+    super();
+    this.#server = createServer((req, res) => {
+      void this.#handle(req, res).catch((error) => {
+        res.statusCode = 500;
+        res.end(JSON.stringify({ message: String(error) }));
+      });
+    });
+    this.#wss = new WebSocketServer({ noServer: true });
+    this.#server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/gateway')) return socket.destroy();
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onSocket(ws));
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+  get apiUrl(): string {
+    return `${this.origin}/api`;
+  }
+  get cdnHost(): string {
+    return `127.0.0.1:${this.#port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.#wss.clients) client.terminate();
+    this.#wss.close();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  user(username: string): FakeUser {
+    const u = { id: snowflake(), username };
+    this.users.set(u.id, u);
+    return u;
+  }
+
+  // ---- CDN ----
+
+  attachment(spec: FakeAttachmentSpec): Json {
+    const id = snowflake();
+    const path = `/attachments/${this.textChannelId}/${id}/${encodeURIComponent(spec.name)}`;
+    const contentType = spec.contentType ?? 'application/octet-stream';
+    this.#files.set(path, { bytes: spec.bytes, contentType });
+    return {
+      id,
+      filename: spec.name,
+      size: spec.declaredSize ?? spec.bytes.byteLength,
+      url: `${this.origin}${path}`,
+      proxy_url: `${this.origin}${path}`,
+      content_type: contentType,
+      ...(spec.durationSecs !== undefined ? { duration_secs: spec.durationSecs, waveform: 'AAAA' } : {}),
+    };
+  }
+
+  // ---- failure injection ----
+
+  /** CDN downloads hang until the returned function is called (work "in flight" for as long as needed). */
+  holdCdn(): () => void {
+    let release = () => {};
+    this.#cdnGate = new Promise<void>((resolve) => {
+      release = () => {
+        this.#cdnGate = undefined;
+        resolve();
+      };
+    });
+    return release;
+  }
+
+  /** The next REST request matching answers 429 with this retry-after (seconds). */
+  rateLimitNext(method: string, pathPattern: RegExp, retryAfterSeconds: number): void {
+    this.#rateLimits.push({
+      match: (r) => r.method === method && pathPattern.test(r.path),
+      retryAfter: retryAfterSeconds,
+    });
+  }
+
+  /** Closes the gateway socket with a resumable code; the client resumes and gets what it missed. */
+  dropGateway(code = 4000): void {
+    this.#socket?.close(code, 'fake drop');
+    this.#socket = undefined;
+  }
+
+  // ---- dispatches ----
+
+  dispatch(t: string, d: Json): void {
+    const s = ++this.#seq;
+    const payload = { op: 0, t, s, d };
+    this.#sent.push({ s, payload });
+    this.#socket?.send(JSON.stringify(payload));
+  }
+
+  member(user: FakeUser, admin = false): Json {
+    return {
+      user: userJson(user),
+      roles: [],
+      joined_at: new Date(0).toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+      permissions: String(admin ? BASE_PERMISSIONS | MANAGE_GUILD : BASE_PERMISSIONS),
+    };
+  }
+
+  message(options: {
+    author: FakeUser;
+    guild?: boolean;
+    channelId?: string;
+    content?: string;
+    attachments?: Json[];
+    voice?: boolean;
+    mentionsBot?: boolean;
+  }): Json {
+    const guild = options.guild ?? true;
+    return {
+      id: snowflake(),
+      type: 0,
+      channel_id: options.channelId ?? this.textChannelId,
+      // Discord adds the channel type to MESSAGE_CREATE; discord.js needs it to build an uncached DM channel.
+      channel_type: guild ? 0 : 1,
+      ...(guild ? { guild_id: this.guildId, member: this.member(options.author) } : {}),
+      author: userJson(options.author),
+      content: options.content ?? '',
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: options.mentionsBot ? [userJson(this.botUser)] : [],
+      mention_roles: [],
+      attachments: options.attachments ?? [],
+      embeds: [],
+      pinned: false,
+      flags: options.voice ? 1 << 13 : 0,
+      components: [],
+    };
+  }
+
+  /** A DM channel between the bot and `user`. */
+  dmChannel(user: FakeUser): string {
+    return `${BigInt(user.id) + 7n}`;
+  }
+
+  /** Dispatches MESSAGE_CREATE, stripping content and attachments as Discord does without the intent. */
+  sendMessage(message: Json): Json {
+    const isGuild = 'guild_id' in message;
+    const mentionsBot = (message.mentions as Json[]).some((m) => m.id === this.botUser.id);
+    const visible =
+      !isGuild || mentionsBot || (this.identifyIntents & MESSAGE_CONTENT_INTENT) === MESSAGE_CONTENT_INTENT;
+    const d = visible ? message : { ...message, content: '', attachments: [], embeds: [], components: [] };
+    this.dispatch('MESSAGE_CREATE', d);
+    return d;
+  }
+
+  interaction(options: {
+    user: FakeUser;
+    admin?: boolean;
+    guild?: boolean;
+    type?: number;
+    data: Json;
+    message?: Json;
+    /** When Discord created it (its id encodes it): lets tests age the 15-minute interaction token. */
+    createdAt?: number;
+  }): { id: string; token: string; payload: Json } {
+    const id = snowflake(options.createdAt);
+    const token = `itoken-${id}`;
+    const guild = options.guild ?? true;
+    const channelId = guild ? this.textChannelId : this.dmChannel(options.user);
+    const payload: Json = {
+      id,
+      application_id: this.applicationId,
+      type: options.type ?? 2,
+      token,
+      version: 1,
+      data: options.data,
+      channel_id: channelId,
+      channel: guild
+        ? {
+            id: channelId,
+            type: 0,
+            guild_id: this.guildId,
+            name: 'general',
+            permission_overwrites: [],
+            position: 0,
+          }
+        : { id: channelId, type: 1, recipients: [userJson(options.user)] },
+      ...(guild
+        ? {
+            guild_id: this.guildId,
+            guild_locale: 'en-US',
+            member: this.member(options.user, options.admin ?? false),
+          }
+        : { user: userJson(options.user) }),
+      ...(options.message ? { message: options.message } : {}),
+      app_permissions: String(BASE_PERMISSIONS | (1n << 15n)),
+      locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: guild ? 0 : 1,
+      attachment_size_limit: 10 * 1024 * 1024,
+    };
+    this.dispatch('INTERACTION_CREATE', payload);
+    return { id, token, payload };
+  }
+
+  /** `/emotion <sub>` with options (already in API form) and resolved data. */
+  slash(
+    user: FakeUser,
+    sub: string,
+    options: Json[] = [],
+    extra: { admin?: boolean; guild?: boolean; resolved?: Json; createdAt?: number } = {},
+  ) {
+    return this.interaction({
+      user,
+      ...(extra.createdAt !== undefined ? { createdAt: extra.createdAt } : {}),
+      ...(extra.admin !== undefined ? { admin: extra.admin } : {}),
+      ...(extra.guild !== undefined ? { guild: extra.guild } : {}),
+      data: {
+        id: snowflake(),
+        name: 'emotion',
+        type: 1,
+        options: [{ type: 1, name: sub, options }],
+        ...(extra.resolved ? { resolved: extra.resolved } : {}),
+      },
+    });
+  }
+
+  fileCommand(user: FakeUser, attachment: Json, extra: { createdAt?: number } = {}) {
+    return this.slash(user, 'file', [{ type: 11, name: 'audio', value: attachment.id }], {
+      resolved: { attachments: { [String(attachment.id)]: attachment } },
+      ...extra,
+    });
+  }
+
+  contextMenu(user: FakeUser, target: Json) {
+    return this.interaction({
+      user,
+      data: {
+        id: snowflake(),
+        name: 'Analyze emotions',
+        type: 3,
+        target_id: target.id,
+        resolved: { messages: { [String(target.id)]: target } },
+      },
+    });
+  }
+
+  button(user: FakeUser, customId: string, message: Json) {
+    return this.interaction({ user, type: 3, data: { custom_id: customId, component_type: 2 }, message });
+  }
+
+  // ---- assertions helpers ----
+
+  /** Requests to a token's interaction callback and webhook routes (edits, follow-ups, deletes). */
+  forInteraction(token: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.includes(`/${token}`) && r.status < 400);
+  }
+
+  /** Bot messages posted to a channel (POST) and their edits (PATCH), accepted ones only. */
+  channelRequests(channelId: string): RecordedRequest[] {
+    return this.requests.filter(
+      (r) => r.path.startsWith(`/api/v10/channels/${channelId}/messages`) && r.status < 400,
+    );
+  }
+
+  async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}; requests: ${this.requests.map((r) => `${r.method} ${r.path} ${r.status}`).join(', ')}`,
+        );
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.off('request', wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, 200);
+        this.on('request', wake);
+      });
+    }
+  }
+
+  // ---- gateway ----
+
+  #onSocket(ws: WebSocket): void {
+    this.#socket?.terminate();
+    this.#socket = ws;
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
+    ws.on('message', (raw) => {
+      const payload = JSON.parse(String(raw)) as { op: number; d: Json };
+      this.gatewaySends.push(payload);
+      switch (payload.op) {
+        case 1:
+          ws.send(JSON.stringify({ op: 11 }));
+          break;
+        case 2:
+          this.identifies++;
+          this.identifyIntents = Number(payload.d.intents);
+          this.#sessionId = `session-${snowflake()}`;
+          this.#sent = [];
+          this.dispatch('READY', {
+            v: 10,
+            user: userJson(this.botUser),
+            guilds: [{ id: this.guildId, unavailable: true }],
+            session_id: this.#sessionId,
+            resume_gateway_url: `ws://127.0.0.1:${this.#port}/gateway`,
+            shard: [0, 1],
+            application: { id: this.applicationId, flags: 0 },
+          });
+          this.dispatch('GUILD_CREATE', this.#guild());
+          break;
+        case 6: {
+          this.resumes++;
+          if (payload.d.session_id !== this.#sessionId) {
+            ws.send(JSON.stringify({ op: 9, d: false }));
+            break;
+          }
+          const after = Number(payload.d.seq);
+          for (const { s, payload: p } of this.#sent) if (s > after) ws.send(JSON.stringify(p));
+          const s = ++this.#seq;
+          const resumed = { op: 0, t: 'RESUMED', s, d: {} };
+          ws.send(JSON.stringify(resumed));
+          this.emit('resumed');
+          break;
+        }
+        case 4:
+          this.voiceStates.push(payload.d);
+          this.emit('voice-state', payload.d);
+          break;
+        default:
+          break;
+      }
+    });
+  }
+
+  #guild(): Json {
+    return {
+      id: this.guildId,
+      name: 'Fake Guild',
+      icon: null,
+      owner_id: snowflake(),
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      features: [],
+      mfa_level: 0,
+      system_channel_flags: 0,
+      premium_tier: 0,
+      preferred_locale: 'en-US',
+      nsfw_level: 0,
+      large: false,
+      unavailable: false,
+      member_count: 3,
+      joined_at: new Date(0).toISOString(),
+      roles: [
+        {
+          id: this.guildId,
+          name: '@everyone',
+          permissions: String(BASE_PERMISSIONS),
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+      ],
+      emojis: [],
+      stickers: [],
+      channels: [
+        { id: this.textChannelId, type: 0, name: 'general', position: 0, permission_overwrites: [] },
+        {
+          id: this.voiceChannelId,
+          type: 2,
+          name: 'Voice',
+          position: 1,
+          permission_overwrites: [],
+          bitrate: 64000,
+          user_limit: 0,
+        },
+      ],
+      threads: [],
+      members: [this.member(this.botUser)],
+      voice_states: [],
+      presences: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+    };
+  }
+
+  // ---- REST ----
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    if (method === 'GET' && url.pathname.startsWith('/attachments/')) {
+      this.emit('cdn', url.pathname);
+      if (this.#cdnGate) await this.#cdnGate;
+      const file = this.#files.get(url.pathname);
+      if (!file) return send(res, 404, { message: 'Not Found' });
+      res.writeHead(200, {
+        'content-type': file.contentType,
+        'content-length': String(file.bytes.byteLength),
+      });
+      res.end(file.bytes);
+      return;
+    }
+    const { json, files } = await parseBody(req, body);
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      body: json,
+      files,
+      at: Date.now(),
+      authorization: req.headers.authorization,
+      status: 200,
+    };
+    this.requests.push(record);
+    const limit = this.#rateLimits.findIndex((r) => r.match({ method, path: url.pathname }));
+    if (limit >= 0) {
+      const [rule] = this.#rateLimits.splice(limit, 1);
+      record.status = 429;
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': String(rule?.retryAfter ?? 1),
+        'x-ratelimit-scope': 'user',
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset-after': String(rule?.retryAfter ?? 1),
+        'x-ratelimit-bucket': 'fake-bucket',
+      });
+      res.end(
+        JSON.stringify({
+          message: 'You are being rate limited.',
+          retry_after: rule?.retryAfter ?? 1,
+          global: false,
+        }),
+      );
+      this.emit('request', record);
+      return;
+    }
+    const answer = this.#route(method, url.pathname, json, files);
+    record.status = answer.status;
+    if (answer.status === 204) {
+      res.writeHead(204);
+      res.end();
+    } else send(res, answer.status, answer.body);
+    this.emit('request', record);
+  }
+
+  #route(
+    method: string,
+    path: string,
+    json: Json | undefined,
+    files: readonly RecordedFile[],
+  ): { status: number; body?: unknown } {
+    const p = path.replace(/^\/api\/v\d+/, '');
+    const apps = p.match(/^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/);
+    const hook = p.match(/^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|%40original|\d+))?$/);
+    const msgs = p.match(/^\/channels\/(\d+)\/messages(?:\/(\d+))?$/);
+    const chan = p.match(/^\/channels\/(\d+)$/);
+    if (method === 'GET' && (p === '/gateway/bot' || p === '/gateway')) {
+      return {
+        status: 200,
+        body: {
+          url: `ws://127.0.0.1:${this.#port}/gateway`,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        },
+      };
+    }
+    if (method === 'PUT' && apps) {
+      const commands = Array.isArray(json) ? (json as Json[]) : [];
+      return {
+        status: 200,
+        body: commands.map((c) => ({ ...c, id: snowflake(), application_id: apps[1], version: snowflake() })),
+      };
+    }
+    if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(p)) return { status: 204 };
+    if (hook) {
+      if (method === 'DELETE') return { status: 204 };
+      return { status: 200, body: this.#botMessage(this.textChannelId, json, files) };
+    }
+    if (msgs) {
+      if (method === 'DELETE') return { status: 204 };
+      return { status: 200, body: this.#botMessage(msgs[1] as string, json, files, msgs[2]) };
+    }
+    if (method === 'POST' && /^\/channels\/\d+\/typing$/.test(p)) return { status: 204 };
+    if (method === 'GET' && chan) {
+      const id = chan[1] as string;
+      if (id === this.textChannelId || id === this.voiceChannelId)
+        return {
+          status: 200,
+          body: {
+            id,
+            type: id === this.textChannelId ? 0 : 2,
+            guild_id: this.guildId,
+            name: 'general',
+            permission_overwrites: [],
+            position: 0,
+          },
+        };
+      const dmUser = [...this.users.values()].find((u) => this.dmChannel(u) === id);
+      if (dmUser) return { status: 200, body: { id, type: 1, recipients: [userJson(dmUser)] } };
+      return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+    }
+    return { status: 404, body: { message: `fake discord: no route ${method} ${p}`, code: 0 } };
+  }
+
+  #botMessage(channelId: string, json: Json | undefined, files: readonly RecordedFile[], id?: string): Json {
+    return {
+      id: id ?? snowflake(),
+      type: 0,
+      channel_id: channelId,
+      author: userJson(this.botUser),
+      content: typeof json?.content === 'string' ? json.content : '',
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: files.map((f) => ({
+        id: snowflake(),
+        filename: f.name,
+        size: f.size,
+        url: `${this.origin}/x/${f.name}`,
+        proxy_url: `${this.origin}/x/${f.name}`,
+      })),
+      embeds: Array.isArray(json?.embeds) ? json.embeds : [],
+      pinned: false,
+      flags: typeof json?.flags === 'number' ? json.flags : 0,
+      components: [],
+    };
+  }
+}
+
+function userJson(u: FakeUser): Json {
+  return {
+    id: u.id,
+    username: u.username,
+    discriminator: '0',
+    global_name: u.username,
+    avatar: null,
+    bot: u.bot ?? false,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body ?? {}));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function parseBody(
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<{ json: Json | undefined; files: RecordedFile[] }> {
+  const type = req.headers['content-type'] ?? '';
+  if (body.length === 0) return { json: undefined, files: [] };
+  if (type.startsWith('application/json'))
+    return { json: JSON.parse(body.toString('utf8')) as Json, files: [] };
+  // (an array body, as PUT commands sends, is kept as is under the Json type)
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Request('http://fake/', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    }).formData();
+    let json: Json | undefined;
+    const files: RecordedFile[] = [];
+    for (const [field, value] of form.entries()) {
+      if (typeof value === 'string') {
+        if (field === 'payload_json') json = JSON.parse(value) as Json;
+      } else {
+        const bytes = new Uint8Array(await value.arrayBuffer());
+        files.push({ field, name: value.name, size: bytes.byteLength, contentType: value.type, bytes });
+      }
+    }
+    return { json, files };
+  }
+  return { json: undefined, files: [] };
+}

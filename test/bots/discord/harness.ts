@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { DiscordBot, type DiscordBotDeps } from '../../../src/bots/discord/bot.ts';
+import { loadDiscordConfig } from '../../../src/bots/discord/config.ts';
+import { openServices, type Services } from '../../../src/compose.ts';
+import { loadConfig } from '../../../src/config.ts';
+import type { AnalysisStore } from '../../../src/core/ports.ts';
+import { createLogger } from '../../../src/log.ts';
+import { SqliteSettingsStore } from '../../../src/storage/settings-store.ts';
+import { FakeDiscord } from './fake-discord/server.ts';
+
+/** Recorded JSON as tests dig into it. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions walk arbitrary recorded Discord payloads
+export type Any = Record<string, any>;
+
+export const TOKEN = 'FAKE.bot-token.ZXhhbXBsZS1zZWNyZXQtbmV2ZXItbG9nZ2Vk';
+export const FIXTURES = 'test/fixtures/audio';
+
+export function fixture(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(FIXTURES, name)));
+}
+
+/** Real services (onnxruntime with the fixture model, SQLite in a temp dir), shared by a test file. */
+export interface World {
+  readonly services: Services;
+  readonly store: AnalysisStore;
+  readonly settings: SqliteSettingsStore;
+  readonly dir: string;
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+export async function openWorld(env: Record<string, string> = {}): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'annamalai-discord-'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = loadConfig({
+    MODEL_DIR: 'test/fixtures/models/tiny',
+    INFERENCE_WORKERS: '1',
+    INFERENCE_THREADS: '1',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const logger = createLogger('info', sink);
+  const dbPath = join(dir, 'bot.db');
+  const services = await openServices(config, logger, { databasePath: dbPath });
+  const store = services.analyzer.store;
+  if (!store) throw new Error('no store');
+  const settings = new SqliteSettingsStore({ path: dbPath });
+  return {
+    services,
+    store,
+    settings,
+    dir,
+    logs,
+    async close() {
+      await settings.close();
+      await services.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Running {
+  readonly fake: FakeDiscord;
+  readonly bot: DiscordBot;
+  stop(): Promise<void>;
+}
+
+/** A fake Discord and a real discord.js bot logged in to it. */
+export async function startBot(
+  world: World,
+  env: Record<string, string> = {},
+  extra: Partial<DiscordBotDeps> = {},
+): Promise<Running> {
+  const fake = new FakeDiscord();
+  await fake.listen();
+  const config = loadDiscordConfig({
+    DISCORD_TOKEN: TOKEN,
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_CDN_HOSTS: fake.cdnHost,
+    SHUTDOWN_GRACE_S: '5',
+    ...env,
+  });
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write: (c, _e, d) => {
+        world.logs.push(String(c));
+        d();
+      },
+    }),
+  );
+  const analyzer = {
+    ...world.services.analyzer,
+    decoder: world.services.analyzer.decoder,
+  };
+  const bot = new DiscordBot({
+    config,
+    analyzer,
+    store: world.store,
+    settings: world.settings,
+    logger,
+    ...extra,
+  });
+  await bot.start();
+  return {
+    fake,
+    bot,
+    async stop() {
+      if (!bot.queue.closing) await bot.shutdown(1000);
+      await fake.close();
+    },
+  };
+}

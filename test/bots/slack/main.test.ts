@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from './fake-slack.ts';
+import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL, fileMessage, slackFile } from './harness.ts';
+
+let child: ChildProcess | undefined;
+let fake: FakeSlack | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  await fake?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  child = undefined;
+  fake = undefined;
+  dir = undefined;
+});
+
+describe('npm run start:slack (the real entry point as a process)', () => {
+  it('connects over Socket Mode, answers a clip, and exits cleanly on SIGTERM without logging a token', async () => {
+    fake = await FakeSlack.start();
+    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-main-'));
+    let output = '';
+    const proc = spawn(process.execPath, ['src/bots/slack/main.ts'], {
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_APP_TOKEN: APP_TOKEN,
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_TEST_FILE_HOST: fake.host,
+        MODEL_DIR: FIXTURE_MODEL,
+        INFERENCE_DEVICE: 'cpu',
+        INFERENCE_WORKERS: '1',
+        DATABASE_PATH: join(dir, 'bot.db'),
+        LOG_LEVEL: 'debug',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    proc.stdout?.on('data', (d) => {
+      output += String(d);
+    });
+    proc.stderr?.on('data', (d) => {
+      output += String(d);
+    });
+    await fake.waitFor(() => fake?.connections, 20_000, 'the Socket Mode connection');
+    const event = fileMessage(fake, 'D0ALICE', [slackFile(fake, 'speech.m4a')]);
+    await fake.deliver('events_api', fake.eventPayload(event));
+    const post = await fake.waitFor(
+      () => fake?.callsOf('chat.postMessage')[0],
+      20_000,
+      'the Analyzing… post',
+    );
+    await fake.waitFor(
+      () =>
+        fake
+          ?.callsOf('chat.update')
+          .find((c) => c.args.ts === post.reply?.ts && /Emotions heard/.test(JSON.stringify(c.args.blocks))),
+      20_000,
+      'the result',
+    );
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/Slack app stopped/);
+    expect(output).not.toContain(BOT_TOKEN);
+    expect(output).not.toContain(APP_TOKEN);
+  });
+});
