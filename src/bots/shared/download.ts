@@ -31,6 +31,11 @@ export interface DownloadOptions {
   readonly allowedHosts: readonly string[];
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Sent with every request, e.g. a platform's bearer token. Safe because every hop, redirects included,
+   * goes only to an allowed host: a credential never reaches any other.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
 }
 
@@ -69,7 +74,11 @@ export async function boundedDownload(options: DownloadOptions): Promise<Uint8Ar
     for (let hop = 0; ; hop++) {
       if (!isAllowedUrl(url, options.allowedHosts))
         throw new DownloadError('host_not_allowed', `host of ${new URL(url).host} is not allowed`);
-      const response = await doFetch(url, { signal, redirect: 'manual' });
+      const response = await doFetch(url, {
+        signal,
+        redirect: 'manual',
+        ...(options.headers && { headers: options.headers }),
+      });
       if (response.status >= 300 && response.status < 400) {
         const location = response.headers.get('location');
         await response.body?.cancel();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND, SHORTCUT_CALLBACK_ID } from '../../../src/bots/slack/app.ts';
 import { historyMessage, homeView, LIMITS, resultMessage } from '../../../src/bots/slack/blocks.ts';
 import { loadSlackConfig, slackFileHosts } from '../../../src/bots/slack/config.ts';
-import { slackFileFetch } from '../../../src/bots/slack/download.ts';
+import { downloadSlackFile } from '../../../src/bots/slack/download.ts';
 import { isAudioFile, parseChannel } from '../../../src/bots/slack/files.ts';
 import { redactTokens } from '../../../src/bots/slack/log.ts';
 import type { SegmentResult, StoredAnalysis } from '../../../src/core/records.ts';
@@ -145,19 +145,41 @@ describe('Slack file handling', () => {
     expect(parseChannel('#general')).toBeUndefined();
   });
 
-  it('the file fetch adds the token only for Slack file hosts and never follows redirects itself', async () => {
+  it('the file download sends the token to Slack file hosts only and refuses a redirect elsewhere', async () => {
     const seen: { url: string; auth: string | null; redirect: string | undefined }[] = [];
-    const inner = (async (url: string, init?: RequestInit) => {
+    const fakeFetch = (async (url: string, init?: RequestInit) => {
       seen.push({ url, auth: new Headers(init?.headers).get('authorization'), redirect: init?.redirect });
-      return new Response('x');
+      if (url.endsWith('/moved.m4a')) {
+        return new Response(null, { status: 302, headers: { location: 'https://evil.example/a.m4a' } });
+      }
+      return new Response('abc');
     }) as typeof fetch;
-    const f = slackFileFetch('xoxb-secret', ['files.slack.com'], inner);
-    await f('https://files.slack.com/files-pri/T1-F1/a.m4a', { redirect: 'follow' });
-    await expect(f('https://evil.example/a.m4a')).rejects.toThrow(/non-Slack/);
-    await expect(f('http://files.slack.com/a.m4a')).rejects.toThrow(/non-Slack/);
+    const options = {
+      maxBytes: 100,
+      botToken: 'xoxb-secret',
+      fileHosts: ['files.slack.com'],
+      timeoutMs: 1000,
+      fetch: fakeFetch,
+    };
+    const ok = await downloadSlackFile({ ...options, url: 'https://files.slack.com/files-pri/T1-F1/a.m4a' });
+    expect(new TextDecoder().decode(ok)).toBe('abc');
+    await expect(downloadSlackFile({ ...options, url: 'https://evil.example/a.m4a' })).rejects.toThrow(
+      /not allowed/,
+    );
+    await expect(downloadSlackFile({ ...options, url: 'http://files.slack.com/a.m4a' })).rejects.toThrow(
+      /not allowed/,
+    );
+    await expect(
+      downloadSlackFile({ ...options, url: 'https://files.slack.com/files-pri/T1-F1/moved.m4a' }),
+    ).rejects.toThrow(/not allowed/);
     expect(seen).toEqual([
       {
         url: 'https://files.slack.com/files-pri/T1-F1/a.m4a',
+        auth: 'Bearer xoxb-secret',
+        redirect: 'manual',
+      },
+      {
+        url: 'https://files.slack.com/files-pri/T1-F1/moved.m4a',
         auth: 'Bearer xoxb-secret',
         redirect: 'manual',
       },
