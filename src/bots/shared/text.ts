@@ -1,4 +1,5 @@
 import type { AnalysisResult } from '../../core/analyze.ts';
+import { confidenceBand } from '../../core/confidence.ts';
 import type { Band, LabelConfidence, SegmentResult } from '../../core/records.ts';
 import type { Summary } from '../../core/summary.ts';
 
@@ -59,8 +60,9 @@ export function runLines(segments: readonly SegmentResult[]): string[] {
     else {
       const mean =
         run.reduce((sum, s) => sum + (s.kind === 'speech' ? (s.top[0]?.confidence ?? 0) : 0), 0) / n;
-      const band: Band = mean >= 0.8 ? 'green' : mean >= 0.6 ? 'orange' : 'red';
-      lines.push(`${BAND_EMOJI[band]} ${range} ${key} ${pct(mean)}${n > 1 ? ` (${n} segments)` : ''}`);
+      lines.push(
+        `${BAND_EMOJI[confidenceBand(mean)]} ${range} ${key} ${pct(mean)}${n > 1 ? ` (${n} segments)` : ''}`,
+      );
     }
     i = j;
   }
@@ -72,9 +74,10 @@ export function distributionText(summary: Summary): string {
   return summary.distribution.map((d) => `${d.label} ${pct(d.share)}`).join(' · ');
 }
 
-export function overallLine(summary: Summary): string {
+/** "Mostly neutral (mean 72%) — …", the label in the platform's bold (Markdown `**` by default, Slack `*`). */
+export function overallLine(summary: Summary, bold: (text: string) => string = (t) => `**${t}**`): string {
   if (!summary.dominant) return 'Only silence: no emotion to report.';
-  return `Mostly **${summary.dominant.label}** (mean ${pct(summary.dominant.confidence)}) — ${distributionText(summary)}`;
+  return `Mostly ${bold(summary.dominant.label)} (mean ${pct(summary.dominant.confidence)}) — ${distributionText(summary)}`;
 }
 
 export type OkResult = Extract<AnalysisResult, { status: 'ok' }>;

@@ -3,7 +3,14 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { SegmentResult, StoredAnalysis } from '../../core/records.ts';
 import type { Summary } from '../../core/summary.ts';
-import { BAND_EMOJI, ESTIMATE_NOTE, fitSegmentLines, pct, SILENCE_EMOJI } from '../shared/text.ts';
+import {
+  BAND_EMOJI,
+  ESTIMATE_NOTE,
+  fitSegmentLines,
+  overallLine,
+  pct,
+  SILENCE_EMOJI,
+} from '../shared/text.ts';
 
 type KnownBlock = types.KnownBlock;
 
@@ -76,9 +83,7 @@ export function modelLine(model: Pick<ModelInfo, 'name' | 'version'>): string {
 }
 
 export function overallText(summary: Summary): string {
-  if (!summary.dominant) return 'Only silence: no emotion to report.';
-  const spread = summary.distribution.map((d) => `${d.label} ${pct(d.share)}`).join(' · ');
-  return `Mostly *${summary.dominant.label}* (mean ${pct(summary.dominant.confidence)}) — ${spread}`;
+  return overallLine(summary, (t) => `*${t}*`);
 }
 
 export const LEGEND = `${BAND_EMOJI.green} ≥ 80 % · ${BAND_EMOJI.orange} 60–80 % · ${BAND_EMOJI.red} < 60 % confidence · ${SILENCE_EMOJI} silence`;
