@@ -1,14 +1,7 @@
-// Discord voice-message-event-to-reply time: a 60-s Ogg/Opus voice note (as Discord records them) sent
-// to the bot in a DM by the fake Discord over its gateway to the real discord.js bot; timed from the
-// MESSAGE_CREATE dispatch leaving the fake to the reply's final edit (embed + chart upload) arriving at
-// it. Median and p95 of RUNS runs after one warm-up. Written to bench/results/discord.{json,md}. Run alone
-// with `npx node bench/discord.ts`; `npm run bench` runs it after the core benchmark.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { locateFfmpeg } from '../src/audio/index.ts';
 import { DiscordBot } from '../src/bots/discord/bot.ts';
 import { loadDiscordConfig } from '../src/bots/discord/config.ts';
 import { openServices } from '../src/compose.ts';
@@ -16,39 +9,21 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
 import { FakeDiscord } from '../test/bots/discord/fake-discord/server.ts';
+import { benchModelDir, loopedSample, machine, quantile } from './support.ts';
 
 const SECONDS = 60;
 const RUNS = Number(process.env.DISCORD_BENCH_RUNS ?? 10);
 
 const base = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
-const modelDir = existsSync(join(base.MODEL_DIR, 'manifest.json'))
-  ? base.MODEL_DIR
-  : 'test/fixtures/models/tiny';
+const modelDir = benchModelDir(base.MODEL_DIR);
 const config = { ...base, MODEL_DIR: modelDir };
-const ffmpeg = locateFfmpeg(process.env);
-if (!ffmpeg)
-  throw new Error('the Discord benchmark needs ffmpeg to make its 60-s voice note (apt-get install ffmpeg)');
 
 const work = mkdtempSync(join(tmpdir(), 'annamalai-discord-bench-'));
-const notePath = join(work, 'voice-message.ogg');
-execFileSync(ffmpeg.path, [
-  '-loglevel',
-  'error',
-  '-stream_loop',
-  '-1',
-  '-i',
-  'samples/hello.ogg',
-  '-t',
-  String(SECONDS),
-  '-ac',
-  '1',
-  '-c:a',
-  'libopus',
-  '-b:a',
-  '32k',
-  notePath,
-]);
-const note = new Uint8Array(readFileSync(notePath));
+const note = loopedSample(
+  SECONDS,
+  ['-ac', '1', '-c:a', 'libopus', '-b:a', '32k'],
+  join(work, 'voice-message.ogg'),
+);
 
 const logger = createLogger('warn');
 const dbPath = join(work, 'bench.db');
@@ -109,11 +84,9 @@ await services.close();
 rmSync(work, { recursive: true, force: true });
 
 const sorted = [...runs].sort((a, b) => a - b);
-const quantile = (q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 const result = {
   date: new Date().toISOString(),
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
+  machine: machine(),
   model: {
     dir: modelDir,
     id: services.analyzer.classifier.info.id,
@@ -121,8 +94,8 @@ const result = {
   },
   input: `${SECONDS}-s Ogg/Opus voice note, 32 kbit/s mono (${note.byteLength} bytes)`,
   runs: RUNS,
-  medianSeconds: quantile(0.5),
-  p95Seconds: quantile(0.95),
+  medianSeconds: quantile(runs, 0.5),
+  p95Seconds: quantile(runs, 0.95),
   allSeconds: runs,
 };
 const md = [

@@ -2,43 +2,27 @@
 // 60-s recording, plus peak RSS; written to bench/results/latest.{json,md}. Ratios are against baselines
 // measured in the same run (ffmpeg's own CLI for decoding, real time for the rest).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createAudioDecoder, locateFfmpeg } from '../src/audio/index.ts';
+import { createAudioDecoder } from '../src/audio/index.ts';
 import { decodeLimits, loadConfig } from '../src/config.ts';
 import { analyzeRecording } from '../src/core/analyze.ts';
 import { SEGMENT_SAMPLES } from '../src/core/audio.ts';
 import { createOnnxClassifier } from '../src/inference/index.ts';
 import { createLogger } from '../src/log.ts';
+import { benchModelDir, loopedSample, machine, requireFfmpeg } from './support.ts';
 
 const SECONDS = 60;
 const REPEATS = 5;
 const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
-const modelDir = existsSync(join(config.MODEL_DIR, 'manifest.json'))
-  ? config.MODEL_DIR
-  : 'test/fixtures/models/tiny';
-const located = locateFfmpeg(process.env);
-if (!located) throw new Error('the benchmark needs ffmpeg to make its 60-s inputs (apt-get install ffmpeg)');
-const ffmpeg = located;
+const modelDir = benchModelDir(config.MODEL_DIR);
+const ffmpeg = requireFfmpeg();
 
 const work = mkdtempSync(join(tmpdir(), 'annamalai-bench-'));
 function make(name: string, codecArgs: string[]): Uint8Array {
-  const path = join(work, name);
-  execFileSync(ffmpeg.path, [
-    '-loglevel',
-    'error',
-    '-stream_loop',
-    '-1',
-    '-i',
-    'samples/hello.ogg',
-    '-t',
-    String(SECONDS),
-    ...codecArgs,
-    path,
-  ]);
-  return readFileSync(path);
+  return loopedSample(SECONDS, codecArgs, join(work, name));
 }
 const inputs = {
   'ogg-opus (in-process)': make('a.ogg', ['-c:a', 'libopus', '-b:a', '32k']),
@@ -120,7 +104,7 @@ rmSync(work, { recursive: true, force: true });
 
 const result = {
   date: new Date().toISOString(),
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
+  machine: machine(),
   model: {
     dir: modelDir,
     id: classifier.info.id,

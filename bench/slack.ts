@@ -1,13 +1,7 @@
-// Slack clip-event-to-reply time: a 60-s AAC clip (audio/mp4, as Slack records them) posted in a DM,
-// delivered over Socket Mode by the fake Slack to the real Bolt app; timed from the envelope leaving the
-// fake to the result's chat.update arriving at it (and to the chart upload). Median and p95 of RUNS runs
-// after one warm-up. Written to bench/results/slack.{json,md}. Run alone with `npx node bench/slack.ts`;
-// `npm run bench` runs it after the core benchmark.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAudioDecoder, locateFfmpeg } from '../src/audio/index.ts';
+import { createAudioDecoder } from '../src/audio/index.ts';
 import { createSlackBot } from '../src/bots/slack/app.ts';
 import { loadSlackConfig } from '../src/bots/slack/config.ts';
 import { decodeLimits, loadConfig } from '../src/config.ts';
@@ -16,36 +10,16 @@ import { createLogger } from '../src/log.ts';
 import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
 import { SqliteStore } from '../src/storage/sqlite-store.ts';
 import { FakeSlack } from '../test/bots/slack/fake-slack.ts';
+import { benchModelDir, loopedSample, machine, quantile, requireFfmpeg } from './support.ts';
 
 const SECONDS = 60;
 const RUNS = Number(process.env.SLACK_BENCH_RUNS ?? 10);
 
 const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
-const modelDir = existsSync(join(config.MODEL_DIR, 'manifest.json'))
-  ? config.MODEL_DIR
-  : 'test/fixtures/models/tiny';
-const ffmpeg = locateFfmpeg(process.env);
-if (!ffmpeg)
-  throw new Error('the Slack benchmark needs ffmpeg to make its 60-s clip (apt-get install ffmpeg)');
+const modelDir = benchModelDir(config.MODEL_DIR);
 
 const work = mkdtempSync(join(tmpdir(), 'annamalai-slack-bench-'));
-const clipPath = join(work, 'clip.m4a');
-execFileSync(ffmpeg.path, [
-  '-loglevel',
-  'error',
-  '-stream_loop',
-  '-1',
-  '-i',
-  'samples/hello.ogg',
-  '-t',
-  String(SECONDS),
-  '-c:a',
-  'aac',
-  '-b:a',
-  '64k',
-  clipPath,
-]);
-const clip = readFileSync(clipPath);
+const clip = Buffer.from(loopedSample(SECONDS, ['-c:a', 'aac', '-b:a', '64k'], join(work, 'clip.m4a')));
 
 const fake = await FakeSlack.start();
 fake.hostedFiles.set('clip.m4a', clip);
@@ -63,7 +37,7 @@ const bot = createSlackBot({
     RATE_LIMIT_USER_PER_MINUTE: '10000',
     RATE_LIMIT_WORKSPACE_PER_MINUTE: '10000',
   }),
-  analyzer: { decoder: createAudioDecoder({ ffmpeg }), classifier, limits: decodeLimits(config), store },
+  analyzer: { decoder: createAudioDecoder({ ffmpeg: requireFfmpeg() }), classifier, limits: decodeLimits(config), store },
   settings,
   logger,
 });
@@ -135,12 +109,6 @@ async function once(i: number): Promise<Run> {
   };
 }
 
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  // Nearest rank: with 10 runs p95 is the slowest one.
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}
-
 await once(0); // warm-up: first decode, first inference, first chart
 const runs: Run[] = [];
 for (let i = 1; i <= RUNS; i++) runs.push(await once(i));
@@ -163,7 +131,7 @@ const stat = (key: keyof Run) => ({
 });
 const result = {
   date: new Date().toISOString(),
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
+  machine: machine(),
   model: {
     dir: modelDir,
     id: classifier.info.id,
