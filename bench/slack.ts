@@ -37,7 +37,12 @@ const bot = createSlackBot({
     RATE_LIMIT_USER_PER_MINUTE: '10000',
     RATE_LIMIT_WORKSPACE_PER_MINUTE: '10000',
   }),
-  analyzer: { decoder: createAudioDecoder({ ffmpeg: requireFfmpeg() }), classifier, limits: decodeLimits(config), store },
+  analyzer: {
+    decoder: createAudioDecoder({ ffmpeg: requireFfmpeg() }),
+    classifier,
+    limits: decodeLimits(config),
+    store,
+  },
   settings,
   logger,
 });

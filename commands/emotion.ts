@@ -83,9 +83,43 @@ export const emotionCommand: RESTPostAPIApplicationCommandsJSONBody = {
         {
           type: ApplicationCommandOptionType.Integer,
           name: 'retention_days',
-          description: 'Delete results older than this many days (0: keep)',
+          description: 'Delete results older than this many days (0: back to the default, 90)',
           min_value: 0,
           max_value: 3650,
+        },
+        {
+          type: ApplicationCommandOptionType.Boolean,
+          name: 'digest',
+          description: 'Mood digest of `channel` (default: this one) on or off',
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'digest_schedule',
+          description: 'daily [HH:MM], weekly [day] [HH:MM], or a cron expression such as 0 9 * * 1',
+          max_length: 100,
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'digest_timezone',
+          description: 'IANA time zone of the schedule, e.g. Europe/Berlin (default UTC)',
+          max_length: 64,
+        },
+        {
+          type: ApplicationCommandOptionType.Boolean,
+          name: 'digest_empty_line',
+          description: 'Post one short line for a period without recordings (default: post nothing)',
+        },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.SubcommandGroup,
+      name: 'digest',
+      description: 'The channel mood digest',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Subcommand,
+          name: 'now',
+          description: "Preview this channel's mood digest (only you see it)",
         },
       ],
     },

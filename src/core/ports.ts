@@ -63,6 +63,15 @@ export interface AnalysisStore {
   deleteUser(platform: string, userId: string): Promise<number>;
   /** Deletes analyses created before `before`; returns how many were deleted. */
   purgeOlderThan(before: Date): Promise<number>;
+  /**
+   * Retention: deletes one platform's analyses created before their workspace's cutoff in `cutoffs`, and
+   * all its other analyses (other workspaces, DMs without one) created before `defaultBefore`.
+   */
+  purgeByWorkspace(
+    platform: string,
+    cutoffs: ReadonlyMap<string, Date>,
+    defaultBefore: Date,
+  ): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -94,5 +103,96 @@ export interface SettingsStore {
   isOptedOut(platform: string, userId: string): Promise<boolean>;
   /** Returns whether anything changed. */
   setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// ---- Mood digest (issue 12) ---------------------------------------------------------------------------
+
+/** Port: the time. The scheduler never reads Date.now() itself, so tests drive it with a fake clock. */
+export interface Clock {
+  now(): Date;
+  /**
+   * Calls `task` at every fire of a five-field node-cron expression in an IANA zone, until `signal`
+   * aborts. Executions of one registration never overlap.
+   */
+  cron(expression: string, timeZone: string, task: () => Promise<void>, signal: AbortSignal): void;
+}
+
+/** The digest of one channel (the channel whose recordings it summarises). */
+export interface DigestConfig {
+  readonly platform: string;
+  readonly workspaceId: string;
+  readonly channelId: string;
+  /** Where it is posted (often the channel itself). */
+  readonly targetChannelId: string;
+  readonly enabled: boolean;
+  /** Canonical schedule text: "daily 09:00", "weekly mon 09:00" or a cron expression. */
+  readonly schedule: string;
+  readonly timeZone: string;
+  /** Post one short line for a period without recordings (else nothing). */
+  readonly emptyLine: boolean;
+  /** Fires at or before this (the last change of schedule, zone or on/off) are never posted. */
+  readonly activeSince: Date;
+}
+
+export interface DigestConfigPatch {
+  readonly targetChannelId?: string;
+  readonly enabled?: boolean;
+  readonly schedule?: string;
+  readonly timeZone?: string;
+  readonly emptyLine?: boolean;
+}
+
+export interface DigestKey {
+  readonly platform: string;
+  readonly workspaceId: string;
+  readonly channelId: string;
+  /** Start of the reported period, ms since the epoch: one digest per channel and period. */
+  readonly periodStart: number;
+}
+
+export type DigestRunStatus = 'posted' | 'empty' | 'failed';
+
+export interface DigestRun extends DigestKey {
+  readonly periodEnd: number;
+  readonly status: DigestRunStatus;
+  readonly attempts: number;
+  readonly claimedBy: string;
+  readonly messageId: string | null;
+  readonly nextAttemptAt: number | null;
+  readonly error: string | null;
+}
+
+export type DigestOutcome =
+  | { readonly status: 'posted'; readonly messageId: string | null }
+  | { readonly status: 'empty' }
+  | { readonly status: 'failed'; readonly error: string; readonly nextAttemptAt: Date | null };
+
+/** Port: digest configuration and the record of digests claimed and posted. Never receives audio. */
+export interface DigestStore {
+  config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined>;
+  workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]>;
+  enabledConfigs(platform: string): Promise<DigestConfig[]>;
+  /** Creates (with `defaults`) or changes a channel's digest; `now` becomes activeSince when it matters. */
+  updateConfig(
+    key: { platform: string; workspaceId: string; channelId: string },
+    patch: DigestConfigPatch,
+    defaults: Omit<DigestConfig, 'platform' | 'workspaceId' | 'channelId' | 'activeSince'>,
+    now: Date,
+  ): Promise<DigestConfig>;
+  /**
+   * Atomically claims a digest (BEGIN IMMEDIATE; unique per channel and period), recording it as posted
+   * in the same transaction. A failed one may be claimed again once its next attempt is due. False when
+   * another process, or an earlier run, has it.
+   */
+  claim(key: DigestKey, periodEnd: number, claimant: string, now: Date): Promise<boolean>;
+  /** What became of a claimed digest. */
+  finish(key: DigestKey, outcome: DigestOutcome): Promise<void>;
+  run(key: DigestKey): Promise<DigestRun | undefined>;
+  runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]>;
+  /** Claims one run of a maintenance job (e.g. the daily purge) across processes. */
+  claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean>;
+  /** Workspaces of a platform with an explicit retention, in days. */
+  retentions(platform: string): Promise<{ workspaceId: string; retentionDays: number }[]>;
   close(): Promise<void>;
 }

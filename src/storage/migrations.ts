@@ -69,4 +69,50 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       ) STRICT;
     `,
   },
+  {
+    // Mood digest (issue 12): per-channel digest configuration, one row per digest claimed (the unique key
+    // is what makes a digest exactly-once across restarts and processes), and maintenance job runs.
+    version: 3,
+    sql: `
+      CREATE TABLE digest_configs (
+        platform          TEXT NOT NULL,
+        workspace_id      TEXT NOT NULL,
+        channel_id        TEXT NOT NULL,
+        target_channel_id TEXT NOT NULL,
+        enabled           INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        schedule          TEXT NOT NULL,
+        time_zone         TEXT NOT NULL,
+        empty_line        INTEGER NOT NULL CHECK (empty_line IN (0, 1)),
+        active_since      INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        PRIMARY KEY (platform, workspace_id, channel_id)
+      ) STRICT;
+      CREATE INDEX digest_configs_enabled ON digest_configs (platform, enabled);
+
+      CREATE TABLE digest_runs (
+        platform        TEXT NOT NULL,
+        workspace_id    TEXT NOT NULL,
+        channel_id      TEXT NOT NULL,
+        period_start    INTEGER NOT NULL,
+        period_end      INTEGER NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('posted', 'empty', 'failed')),
+        attempts        INTEGER NOT NULL,
+        claimed_by      TEXT NOT NULL,
+        claimed_at      INTEGER NOT NULL,
+        message_id      TEXT,
+        next_attempt_at INTEGER,
+        error           TEXT,
+        PRIMARY KEY (platform, workspace_id, channel_id, period_start)
+      ) STRICT;
+
+      CREATE TABLE job_runs (
+        job        TEXT NOT NULL,
+        run_key    TEXT NOT NULL,
+        claimed_by TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL,
+        PRIMARY KEY (job, run_key)
+      ) STRICT;
+      CREATE INDEX analyses_workspace ON analyses (platform, workspace_id, created_at);
+    `,
+  },
 ];

@@ -150,6 +150,28 @@ export class SqliteStore implements AnalysisStore {
     return Number(result.changes);
   }
 
+  async purgeByWorkspace(
+    platform: string,
+    cutoffs: ReadonlyMap<string, Date>,
+    defaultBefore: Date,
+  ): Promise<number> {
+    return this.#transaction(() => {
+      let n = 0;
+      const one = this.#db.prepare(
+        'DELETE FROM analyses WHERE platform = ? AND workspace_id = ? AND created_at < ?',
+      );
+      for (const [workspaceId, before] of cutoffs)
+        n += Number(one.run(platform, workspaceId, before.getTime()).changes);
+      const ids = [...cutoffs.keys()];
+      const others = this.#db.prepare(
+        `DELETE FROM analyses WHERE platform = ? AND created_at < ?
+           AND (workspace_id IS NULL OR workspace_id NOT IN (SELECT value FROM json_each(?)))`,
+      );
+      n += Number(others.run(platform, defaultBefore.getTime(), JSON.stringify(ids)).changes);
+      return n;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }

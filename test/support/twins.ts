@@ -4,6 +4,7 @@ import type {
   AnalysisStore,
   AudioDecoder,
   AudioInput,
+  Clock,
   DecodeOptions,
   EmotionClassifier,
   ModelInfo,
@@ -13,6 +14,7 @@ import type {
   WorkspaceSettingsPatch,
 } from '../../src/core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../../src/core/records.ts';
+import { nextFire, type Schedule } from '../../src/digest/schedule.ts';
 
 /** In-memory twins of the core's ports, for unit tests of the core and the adapters. */
 
@@ -99,6 +101,13 @@ export class MemoryStore implements AnalysisStore {
   async purgeOlderThan(before: Date) {
     return this.#remove((r) => r.createdAt < before);
   }
+  async purgeByWorkspace(platform: string, cutoffs: ReadonlyMap<string, Date>, defaultBefore: Date) {
+    return this.#remove((r) => {
+      if (r.platform !== platform) return false;
+      const cutoff = (r.workspaceId !== undefined ? cutoffs.get(r.workspaceId) : undefined) ?? defaultBefore;
+      return r.createdAt < cutoff;
+    });
+  }
   async close() {}
   #remove(match: (r: StoredAnalysis) => boolean): number {
     const before = this.#rows.length;
@@ -167,4 +176,65 @@ export class MemorySettingsStore implements SettingsStore {
     return had !== optedOut;
   }
   async close() {}
+}
+
+/**
+ * A clock that only moves when told. `advanceTo` runs every registered cron fire up to the target in
+ * time order (the clock reads each fire's time while its task runs), then stops at the target.
+ */
+interface FakeCronEntry {
+  readonly schedule: Schedule;
+  readonly zone: string;
+  readonly task: () => Promise<void>;
+  readonly signal: AbortSignal;
+  last: number;
+}
+
+export class FakeClock implements Clock {
+  #now: number;
+  readonly #tasks = new Set<FakeCronEntry>();
+  constructor(start: Date | string) {
+    this.#now = new Date(start).getTime();
+  }
+  now(): Date {
+    return new Date(this.#now);
+  }
+  /** Moves the time without firing anything (a process that was not running). */
+  set(at: Date | string): void {
+    this.#now = new Date(at).getTime();
+    for (const t of this.#tasks) t.last = this.#now;
+  }
+  cron(expression: string, timeZone: string, task: () => Promise<void>, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    const entry: FakeCronEntry = {
+      schedule: { kind: 'cron', text: expression, cron: expression },
+      zone: timeZone,
+      task,
+      signal,
+      last: this.#now,
+    };
+    this.#tasks.add(entry);
+    signal.addEventListener('abort', () => this.#tasks.delete(entry), { once: true });
+  }
+  get registrations(): number {
+    return this.#tasks.size;
+  }
+  async advanceTo(at: Date | string): Promise<void> {
+    const target = new Date(at).getTime();
+    for (;;) {
+      let next: { entry: FakeCronEntry; at: number } | undefined;
+      for (const entry of this.#tasks) {
+        const fire = nextFire(entry.schedule, entry.zone, new Date(entry.last))?.getTime();
+        if (fire !== undefined && fire <= target && (!next || fire < next.at)) next = { entry, at: fire };
+      }
+      if (!next) break;
+      this.#now = next.at;
+      next.entry.last = next.at;
+      if (!next.entry.signal.aborted) await next.entry.task();
+    }
+    this.#now = target;
+  }
+  advance(ms: number): Promise<void> {
+    return this.advanceTo(new Date(this.#now + ms));
+  }
 }

@@ -20,8 +20,16 @@ import {
 } from 'discord.js';
 import { CONTEXT_MENU_NAME } from '../../../commands/emotion.ts';
 import { type AnalyzerDeps, analyzeRecording, type Progress } from '../../core/analyze.ts';
-import type { AnalysisStore, SettingsStore } from '../../core/ports.ts';
+import type { AnalysisStore, Clock, DigestStore, SettingsStore } from '../../core/ports.ts';
 import type { AnalysisContext } from '../../core/records.ts';
+import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
+import {
+  DigestSettingsError,
+  type DigestSettingsInput,
+  describeDigest,
+  hasDigestInput,
+  updateDigestSettings,
+} from '../../digest/settings.ts';
 import type { Logger } from '../../log.ts';
 import { renderTimelineChart } from '../shared/chart.ts';
 import { boundedDownload, DownloadError } from '../shared/download.ts';
@@ -29,6 +37,7 @@ import { humanWait, RateLimiter } from '../shared/rate-limit.ts';
 import type { OkResult } from '../shared/text.ts';
 import { QueueFullError, type ShutdownReport, ShuttingDownError, WorkQueue } from '../shared/work-queue.ts';
 import type { DiscordConfig } from './config.ts';
+import { digestPayload } from './digest.ts';
 import { CHART_NAME, errorText, historyText, resultEmbed, resultTitle } from './render.ts';
 import { Scrubber } from './scrub.ts';
 
@@ -63,6 +72,8 @@ export interface DiscordBotDeps {
   readonly clientOptions?: Partial<ClientOptions>;
   /** Voice-channel listening (src/bots/discord/voice.ts); absent: /emotion listen says it is unavailable. */
   readonly voice?: VoiceCommands;
+  /** The mood digest's settings and preview; absent: the digest options say it is unavailable. */
+  readonly digest?: { readonly store: DigestStore; readonly clock: Clock };
 }
 
 export interface VoiceCommands {
@@ -274,6 +285,7 @@ export class DiscordBot {
   async #onEmotion(interaction: ChatInputCommandInteraction): Promise<void> {
     const sub = interaction.options.getSubcommand();
     const user = interaction.user.id;
+    if (interaction.options.getSubcommandGroup(false) === 'digest') return this.#onDigestNow(interaction);
     switch (sub) {
       case 'file': {
         const attachment = interaction.options.getAttachment('audio', true);
@@ -357,6 +369,36 @@ export class DiscordBot {
     const digest = interaction.options.getChannel('digest_channel');
     const retention = interaction.options.getInteger('retention_days');
     const channelId = channel?.id ?? interaction.channelId;
+    const digestInput: DigestSettingsInput = {
+      ...optional('enabled', interaction.options.getBoolean('digest')),
+      ...optional('schedule', interaction.options.getString('digest_schedule')),
+      ...optional('timeZone', interaction.options.getString('digest_timezone')),
+      ...optional('emptyLine', interaction.options.getBoolean('digest_empty_line')),
+    };
+    const digestNote: string[] = [];
+    if (hasDigestInput(digestInput) || (digest && this.deps.digest)) {
+      const d = this.deps.digest;
+      if (!d) return this.#ephemeral(interaction, 'The mood digest is not available on this bot.');
+      const key = { platform: PLATFORM, workspaceId: guildId, channelId };
+      const existing = await d.store.config(PLATFORM, guildId, channelId);
+      if (hasDigestInput(digestInput) || existing) {
+        const current = await this.deps.settings.workspace(PLATFORM, guildId);
+        try {
+          const config = await updateDigestSettings(
+            d.store,
+            key,
+            { ...digestInput, ...(digest ? { targetChannelId: digest.id } : {}) },
+            d.clock.now(),
+            current.digestChannelId ?? channelId,
+          );
+          digestNote.push(`Mood digest of ${describeDigest(config)}.`);
+        } catch (error) {
+          if (error instanceof DigestSettingsError)
+            return this.#ephemeral(interaction, `Nothing was changed: ${error.message}`);
+          throw error;
+        }
+      }
+    }
     const settings = await this.deps.settings.updateWorkspace(PLATFORM, guildId, {
       ...(auto === true ? { addAutoAnalysisChannel: channelId } : {}),
       ...(auto === false ? { removeAutoAnalysisChannel: channelId } : {}),
@@ -367,14 +409,40 @@ export class DiscordBot {
       '**Emotion settings for this server**',
       `Auto-analysis of voice messages in: ${settings.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'no channel'}`,
       `Digest channel: ${settings.digestChannelId ? `<#${settings.digestChannelId}>` : 'none'}`,
-      `Results kept: ${settings.retentionDays ? `${settings.retentionDays} days` : 'until people delete them'}`,
+      `Results kept: ${settings.retentionDays ? `${settings.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
     ];
+    const digests = this.deps.digest ? await this.deps.digest.store.workspaceConfigs(PLATFORM, guildId) : [];
+    if (digests.length > 0)
+      lines.push(`Mood digests:\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`);
+    lines.unshift(...digestNote);
     if (settings.autoAnalysisChannels.length > 0 && !this.deps.config.DISCORD_MESSAGE_CONTENT_INTENT) {
       lines.push(
         '⚠️ This bot runs without the Message Content intent, so Discord does not show it the audio of voice messages in server channels; members can still use the **Analyze emotions** message menu.',
       );
     }
     return this.#ephemeral(interaction, lines.join('\n'));
+  }
+
+  /** `/emotion digest now`: this channel's digest for its latest complete period, to the caller only. */
+  async #onDigestNow(interaction: ChatInputCommandInteraction): Promise<void> {
+    const guildId = interaction.guildId;
+    if (!guildId) return this.#ephemeral(interaction, MESSAGES.guildOnly);
+    const d = this.deps.digest;
+    if (!d) return this.#ephemeral(interaction, 'The mood digest is not available on this bot.');
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const { digest } = await previewDigest(
+      {
+        platform: PLATFORM,
+        store: this.deps.store,
+        settings: this.deps.settings,
+        digests: d.store,
+        labels: this.deps.analyzer.classifier.info.trainedLabels,
+      },
+      guildId,
+      interaction.channelId,
+      d.clock.now(),
+    );
+    await interaction.editReply(await digestPayload(digest, true));
   }
 
   async #onForgetButton(interaction: ButtonInteraction): Promise<void> {
@@ -572,6 +640,10 @@ export class DiscordBot {
       await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
     else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
   }
+}
+
+function optional<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 const AUDIO_EXTENSIONS = /\.(ogg|oga|opus|webm|m4a|mp4|aac|mp3|wav|flac|mov|mkv)$/i;

@@ -3,10 +3,14 @@
 
 import { openServices } from '../../compose.ts';
 import { ConfigError, loadConfig } from '../../config.ts';
+import { SystemClock } from '../../digest/clock.ts';
+import { DigestScheduler } from '../../digest/scheduler.ts';
 import { createLogger } from '../../log.ts';
+import { SqliteDigestStore } from '../../storage/digest-store.ts';
 import { SqliteSettingsStore } from '../../storage/settings-store.ts';
-import { DiscordBot } from './bot.ts';
+import { DiscordBot, PLATFORM } from './bot.ts';
 import { DiscordConfigError, loadDiscordConfig } from './config.ts';
+import { discordDigestPoster } from './digest.ts';
 import { Scrubber } from './scrub.ts';
 import { createVoiceCommands } from './voice.ts';
 
@@ -39,6 +43,8 @@ const store = services.analyzer.store;
 if (!store) fail('internal: no results store', 70);
 const settings = new SqliteSettingsStore({ path: config.DATABASE_PATH });
 const analyzer = { ...services.analyzer, decoder: services.analyzer.decoder };
+const digests = new SqliteDigestStore({ path: config.DATABASE_PATH });
+const clock = new SystemClock();
 const bot = new DiscordBot({
   config: discord,
   analyzer,
@@ -46,6 +52,18 @@ const bot = new DiscordBot({
   settings,
   logger,
   voice: createVoiceCommands({ settings, analyzer, logger, config: discord }),
+  digest: { store: digests, clock },
+});
+// The mood digest and the daily retention purge (src/digest/scheduler.ts), started once logged in.
+const scheduler = new DigestScheduler({
+  platform: PLATFORM,
+  store,
+  settings,
+  digests,
+  clock,
+  poster: discordDigestPoster(bot.client),
+  logger,
+  labels: analyzer.classifier.info.trainedLabels,
 });
 
 let stopping = false;
@@ -54,9 +72,11 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing or abandoning work in flight');
   try {
+    await scheduler.stop();
     const report = await bot.shutdown();
     logger.info(report, 'work queue drained');
   } finally {
+    await digests.close();
     await settings.close();
     await services.close();
   }
@@ -70,6 +90,7 @@ try {
 } catch (error) {
   const e = scrub.error(error);
   logger.error({ err: e }, 'could not log in to Discord');
+  await digests.close();
   await settings.close();
   await services.close();
   fail(
@@ -78,4 +99,10 @@ try {
       : `Could not connect to Discord: ${String(e.message)}`,
     1,
   );
+}
+try {
+  const caughtUp = await scheduler.start();
+  logger.info(caughtUp, 'digest scheduler started');
+} catch (error) {
+  logger.error({ err: String(error) }, 'digest scheduler could not start; the bot runs without it');
 }

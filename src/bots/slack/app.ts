@@ -2,7 +2,14 @@ import type { Server } from 'node:http';
 import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { type AnalyzerDeps, analyzeRecording } from '../../core/analyze.ts';
 import { ERROR_CODES } from '../../core/errors.ts';
-import type { AnalysisStore, SettingsStore } from '../../core/ports.ts';
+import type { AnalysisStore, Clock, DigestStore, SettingsStore } from '../../core/ports.ts';
+import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
+import {
+  DigestSettingsError,
+  type DigestSettingsInput,
+  describeDigest,
+  updateDigestSettings,
+} from '../../digest/settings.ts';
 import type { Logger } from '../../log.ts';
 import { renderTimelineChart } from '../shared/chart.ts';
 import { DownloadError } from '../shared/download.ts';
@@ -20,6 +27,7 @@ import {
   resultMessage,
 } from './blocks.ts';
 import { type SlackConfig, slackFileHosts } from './config.ts';
+import { digestMessage } from './digest.ts';
 import { downloadSlackFile } from './download.ts';
 import { audioFiles, fileName, parseChannel, type SlackFile, type SlackMessage } from './files.ts';
 import { boltLogger, redactTokens } from './log.ts';
@@ -52,6 +60,8 @@ export interface SlackBotDeps {
   readonly socketPingTimeoutMs?: number;
   /** Draw and upload the timeline chart (default true). */
   readonly chart?: boolean;
+  /** The mood digest's settings and preview; absent: `/emotion digest …` says it is unavailable. */
+  readonly digest?: { readonly store: DigestStore; readonly clock: Clock };
 }
 
 export interface SlackBot {
@@ -493,6 +503,17 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         );
         return;
       }
+      case 'digest': {
+        await ack();
+        const text =
+          (args[0] ?? '').toLowerCase() === 'now'
+            ? await digestPreview(teamId, command.channel_id)
+            : 'Use `/emotion digest now` for a preview of this channel’s mood digest (only you see it).';
+        await respond({ response_type: 'ephemeral', text }).catch((e: unknown) =>
+          log.warn({ err: redactTokens(String(e)) }, 'could not respond to /emotion digest'),
+        );
+        return;
+      }
       case '':
         await ack();
         await analyzeLatestInChannel(teamId, command.channel_id, user, (text) =>
@@ -530,6 +551,91 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     void start({ teamId, channelId, message, file, requesterId: user, explicit: true, notify });
   }
 
+  async function digestPreview(teamId: string, channelId: string): Promise<string> {
+    const d = deps.digest;
+    if (!d) return 'The mood digest is not available in this app.';
+    const { digest } = await previewDigest(
+      {
+        platform: PLATFORM,
+        store: analyzer.store,
+        settings,
+        digests: d.store,
+        labels: analyzer.classifier.info.trainedLabels,
+      },
+      teamId,
+      channelId,
+      d.clock.now(),
+    );
+    const message = digestMessage(digest);
+    const body = message.blocks
+      .map((b) => {
+        const block = b as { text?: { text?: string }; elements?: { text?: string }[] };
+        return block.text?.text ?? block.elements?.map((e) => e.text ?? '').join(' ') ?? '';
+      })
+      .filter(Boolean);
+    return [
+      '_Preview of this channel’s mood digest (only you see it; the posted one has a chart):_',
+      ...(body.length ? body.map((t, i) => (i === 0 ? `*${t}*` : t)) : [message.text]),
+    ].join('\n');
+  }
+
+  /** `/emotion settings digest …` for the channel the command was typed in. */
+  async function digestSettings(
+    teamId: string,
+    channelId: string,
+    args: string[],
+  ): Promise<string | undefined> {
+    const d = deps.digest;
+    const [verb = '', ...rest] = args;
+    const value = rest.join(' ').trim();
+    let input: DigestSettingsInput | undefined;
+    switch (verb.toLowerCase()) {
+      case 'on':
+        input = { enabled: true };
+        break;
+      case 'off':
+        input = { enabled: false };
+        break;
+      case 'to': {
+        const target = parseChannel(value);
+        if (!target) return 'Use `/emotion settings digest to #channel`.';
+        input = { targetChannelId: target };
+        break;
+      }
+      case 'schedule':
+        input = { schedule: value };
+        break;
+      case 'timezone':
+      case 'tz':
+        input = { timeZone: value };
+        break;
+      case 'empty':
+        if (value !== 'line' && value !== 'nothing')
+          return 'Use `/emotion settings digest empty line` or `/emotion settings digest empty nothing`.';
+        input = { emptyLine: value === 'line' };
+        break;
+      default:
+        return undefined;
+    }
+    if (!d) return 'The mood digest is not available in this app.';
+    if (verb.toLowerCase() === 'off' && !(await d.store.config(PLATFORM, teamId, channelId)))
+      return 'This channel has no mood digest.';
+    try {
+      const ws = await settings.workspace(PLATFORM, teamId);
+      const config = await updateDigestSettings(
+        d.store,
+        { platform: PLATFORM, workspaceId: teamId, channelId },
+        input,
+        d.clock.now(),
+        ws.digestChannelId ?? channelId,
+      );
+      return `Mood digest of ${describeDigest(config)}.`;
+    } catch (error) {
+      if (error instanceof DigestSettingsError) return `Nothing was changed: ${error.message}`;
+      throw error;
+    }
+  }
+
   async function isAdmin(user: string): Promise<boolean> {
     const info = await client.users.info({ user });
     const u = info.user;
@@ -553,12 +659,16 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     const show = async (prefix: string) => {
       const s = await settings.workspace(PLATFORM, teamId);
       const channels = s.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'none';
+      const digests = deps.digest ? await deps.digest.store.workspaceConfigs(PLATFORM, teamId) : [];
       return [
         prefix,
         `*Auto-analysis channels:* ${channels}`,
         `*Digest channel:* ${s.digestChannelId ? `<#${s.digestChannelId}>` : 'none'}`,
-        `*Retention:* ${s.retentionDays ? `${s.retentionDays} days` : 'until people forget their results'}`,
-        '_Change with `/emotion settings auto on|off [#channel]`, `digest #channel|off`, `retention <days>|off`._',
+        ...(digests.length
+          ? [`*Mood digests:*\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`]
+          : []),
+        `*Retention:* ${s.retentionDays ? `${s.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
+        '_Change with `/emotion settings auto on|off [#channel]`, `digest on|off`, `digest schedule daily 09:00|weekly mon 09:00|<cron>`, `digest timezone Europe/Berlin`, `digest to #channel`, `digest empty line|nothing`, `digest #channel`, `retention <days>|off`._',
       ]
         .filter(Boolean)
         .join('\n');
@@ -579,19 +689,32 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         return 'Use `/emotion settings auto on [#channel]` or `/emotion settings auto off [#channel]`.';
       }
       case 'digest': {
-        if (value === 'off') {
-          await settings.updateWorkspace(PLATFORM, teamId, { digestChannelId: null });
-          return show('The digest is now off.');
+        const answer = await digestSettings(teamId, channelId, args.slice(1));
+        if (answer !== undefined) {
+          if (answer.startsWith('Mood digest of') || answer.startsWith('This channel has no'))
+            return show(answer);
+          return answer;
         }
         const channel = parseChannel(value);
-        if (!channel) return 'Use `/emotion settings digest #channel` or `/emotion settings digest off`.';
+        if (!channel)
+          return 'Use `/emotion settings digest on|off`, `digest schedule …`, `digest timezone …`, `digest to #channel`, `digest empty line|nothing` or `digest #channel`.';
         await settings.updateWorkspace(PLATFORM, teamId, { digestChannelId: channel });
-        return show(`The digest goes to <#${channel}>.`);
+        const d = deps.digest;
+        if (d && (await d.store.config(PLATFORM, teamId, channelId)))
+          await d.store.updateConfig(
+            { platform: PLATFORM, workspaceId: teamId, channelId },
+            { targetChannelId: channel },
+            { targetChannelId: channel, enabled: false, schedule: '', timeZone: '', emptyLine: false },
+            d.clock.now(),
+          );
+        return show(`Digests go to <#${channel}>.`);
       }
       case 'retention': {
         if (value === 'off') {
           await settings.updateWorkspace(PLATFORM, teamId, { retentionDays: null });
-          return show('Results are kept until people forget them.');
+          return show(
+            `Retention is back to the default: results older than ${DEFAULT_RETENTION_DAYS} days are deleted.`,
+          );
         }
         const days = Number(value);
         if (!Number.isInteger(days) || days < 1 || days > 3650)

@@ -182,6 +182,8 @@ export const HELP_TEXT = [
   '• `/emotion optout` / `/emotion optin`: stop or allow analysis of your voice.',
   '• `/emotion forget`: delete every stored result of your voice.',
   '• `/emotion settings`: auto-analysis channels, digest channel, retention (workspace admins and owners).',
+  '• `/emotion settings digest on|off|to #channel|schedule daily|weekly|<cron>|timezone <IANA zone>|empty line|nothing`: this channel’s mood digest (admins and owners).',
+  '• `/emotion digest now`: a preview of this channel’s mood digest (only you see it).',
   `_${ESTIMATE_NOTE} No audio is ever stored, only results._`,
 ].join('\n');
 

@@ -72,6 +72,7 @@ describe('npm start / npm run deploy-commands (real processes)', () => {
         'optin',
         'forget',
         'settings',
+        'digest',
       ]);
     } finally {
       await fake.close();

@@ -71,7 +71,7 @@ it('migration 2 applies on top of an existing version-1 database and keeps its r
       .prepare('SELECT version FROM schema_migrations ORDER BY version')
       .all()
       .map((r) => r.version),
-  ).toEqual([1, 2]);
+  ).toEqual([1, 2, 3]);
   expect(raw.prepare('SELECT id FROM analyses').all()).toEqual([{ id: 'a' }]);
   raw.close();
 });

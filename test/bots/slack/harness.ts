@@ -5,9 +5,10 @@ import { Writable } from 'node:stream';
 import { createAudioDecoder } from '../../../src/audio/index.ts';
 import { createSlackBot, type SlackBot, type SlackBotDeps } from '../../../src/bots/slack/app.ts';
 import { loadSlackConfig, type SlackConfig } from '../../../src/bots/slack/config.ts';
-import type { EmotionClassifier } from '../../../src/core/ports.ts';
+import type { Clock, EmotionClassifier } from '../../../src/core/ports.ts';
 import { createOnnxClassifier } from '../../../src/inference/index.ts';
 import { createLogger } from '../../../src/log.ts';
+import { SqliteDigestStore } from '../../../src/storage/digest-store.ts';
 import { SqliteSettingsStore } from '../../../src/storage/settings-store.ts';
 import { SqliteStore } from '../../../src/storage/sqlite-store.ts';
 import { FakeSlack, FIXTURES, TEAM } from './fake-slack.ts';
@@ -49,6 +50,10 @@ export interface Harness {
   readonly settings: SqliteSettingsStore;
   readonly config: SlackConfig;
   readonly logs: LogSink;
+  /** The SQLite file the app uses (for the digest tests' extra stores). */
+  readonly dbPath: string;
+  /** The digest store, when started with `digestClock`. */
+  readonly digests: SqliteDigestStore | undefined;
   close(): Promise<void>;
 }
 
@@ -57,6 +62,8 @@ export interface HarnessOptions {
   readonly fake?: FakeSlack;
   readonly deps?: Partial<SlackBotDeps>;
   readonly maxBytes?: number;
+  /** Turns the mood digest's settings and preview on, with this clock. */
+  readonly digestClock?: Clock;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -65,6 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dbPath = join(dir, 'bot.db');
   const store = new SqliteStore({ path: dbPath });
   const settings = new SqliteSettingsStore({ path: dbPath });
+  const digests = options.digestClock ? new SqliteDigestStore({ path: dbPath }) : undefined;
   const logs = new LogSink();
   const logger = createLogger('debug', logs);
   const config = loadSlackConfig({
@@ -87,6 +95,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Fast retries after a 429's Retry-After (the wait itself is the header's) and fast reconnects.
     clientOptions: { retryConfig: { retries: 3, factor: 1, minTimeout: 20, maxTimeout: 50 } },
     socketPingTimeoutMs: 300,
+    ...(digests && options.digestClock ? { digest: { store: digests, clock: options.digestClock } } : {}),
     ...options.deps,
   });
   await bot.start();
@@ -97,11 +106,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     settings,
     config,
     logs,
+    dbPath,
+    digests,
     async close() {
       await bot.stop(1_000);
       await fake.close();
       await store.close();
       await settings.close();
+      await digests?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,251 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
+import type {
+  DigestConfig,
+  DigestConfigPatch,
+  DigestKey,
+  DigestOutcome,
+  DigestRun,
+  DigestRunStatus,
+  DigestStore,
+} from '../core/ports.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+type Row = Record<string, SQLOutputValue>;
+
+/**
+ * Digest configuration, digest claims and job runs in the bots' SQLite file (tables of migration 3).
+ * Claims run in BEGIN IMMEDIATE transactions against a unique key, so two processes sharing the file
+ * never both get the same digest.
+ */
+export class SqliteDigestStore implements DigestStore {
+  readonly #db: DatabaseSync;
+
+  constructor(options: { readonly path: string; readonly busyTimeoutMs?: number }) {
+    if (options.path === ':memory:')
+      throw new Error('SqliteDigestStore needs a file (it shares it with SqliteStore)');
+    mkdirSync(dirname(options.path), { recursive: true });
+    // Opening (and closing) the results store applies every pending migration, ours included.
+    void new SqliteStore({ path: options.path }).close();
+    this.#db = new DatabaseSync(options.path);
+    this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  }
+
+  #tx<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = work();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
+    const row = this.#db
+      .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
+      .get(platform, workspaceId, channelId) as Row | undefined;
+    return row ? toConfig(row) : undefined;
+  }
+
+  async workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? ORDER BY channel_id')
+      .all(platform, workspaceId) as Row[];
+    return rows.map(toConfig);
+  }
+
+  async enabledConfigs(platform: string): Promise<DigestConfig[]> {
+    const rows = this.#db
+      .prepare(
+        'SELECT * FROM digest_configs WHERE platform = ? AND enabled = 1 ORDER BY workspace_id, channel_id',
+      )
+      .all(platform) as Row[];
+    return rows.map(toConfig);
+  }
+
+  async updateConfig(
+    key: { platform: string; workspaceId: string; channelId: string },
+    patch: DigestConfigPatch,
+    defaults: Omit<DigestConfig, 'platform' | 'workspaceId' | 'channelId' | 'activeSince'>,
+    now: Date,
+  ): Promise<DigestConfig> {
+    this.#tx(() => {
+      const row = this.#db
+        .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
+        .get(key.platform, key.workspaceId, key.channelId) as Row | undefined;
+      const current = row ? toConfig(row) : undefined;
+      const base = current ?? { ...defaults, ...key, activeSince: now };
+      const next = { ...base, ...definedOnly(patch) };
+      // A new schedule, zone or switching on starts afresh: no digest for fires before now.
+      const restart =
+        !current ||
+        next.schedule !== current.schedule ||
+        next.timeZone !== current.timeZone ||
+        (next.enabled && !current.enabled);
+      this.#db
+        .prepare(
+          `INSERT INTO digest_configs (platform, workspace_id, channel_id, target_channel_id, enabled, schedule,
+             time_zone, empty_line, active_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET
+             target_channel_id = excluded.target_channel_id, enabled = excluded.enabled,
+             schedule = excluded.schedule, time_zone = excluded.time_zone, empty_line = excluded.empty_line,
+             active_since = excluded.active_since, updated_at = excluded.updated_at`,
+        )
+        .run(
+          key.platform,
+          key.workspaceId,
+          key.channelId,
+          next.targetChannelId,
+          next.enabled ? 1 : 0,
+          next.schedule,
+          next.timeZone,
+          next.emptyLine ? 1 : 0,
+          restart ? now.getTime() : base.activeSince.getTime(),
+          now.getTime(),
+        );
+    });
+    const saved = await this.config(key.platform, key.workspaceId, key.channelId);
+    if (!saved) throw new Error('digest config vanished');
+    return saved;
+  }
+
+  async claim(key: DigestKey, periodEnd: number, claimant: string, now: Date): Promise<boolean> {
+    return this.#tx(() => {
+      const inserted = this.#db
+        .prepare(
+          `INSERT INTO digest_runs (platform, workspace_id, channel_id, period_start, period_end, status,
+             attempts, claimed_by, claimed_at) VALUES (?, ?, ?, ?, ?, 'posted', 1, ?, ?)
+           ON CONFLICT DO NOTHING`,
+        )
+        .run(
+          key.platform,
+          key.workspaceId,
+          key.channelId,
+          key.periodStart,
+          periodEnd,
+          claimant,
+          now.getTime(),
+        );
+      if (Number(inserted.changes) === 1) return true;
+      // A failed post whose retry is due: claimed again (recorded as posted) by exactly one process.
+      const retried = this.#db
+        .prepare(
+          `UPDATE digest_runs SET status = 'posted', attempts = attempts + 1, claimed_by = ?, claimed_at = ?,
+             next_attempt_at = NULL
+           WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?
+             AND status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?`,
+        )
+        .run(
+          claimant,
+          now.getTime(),
+          key.platform,
+          key.workspaceId,
+          key.channelId,
+          key.periodStart,
+          now.getTime(),
+        );
+      return Number(retried.changes) === 1;
+    });
+  }
+
+  async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE digest_runs SET status = ?, message_id = ?, next_attempt_at = ?, error = ?
+         WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?`,
+      )
+      .run(
+        outcome.status,
+        outcome.status === 'posted' ? outcome.messageId : null,
+        outcome.status === 'failed' ? (outcome.nextAttemptAt?.getTime() ?? null) : null,
+        outcome.status === 'failed' ? outcome.error.slice(0, 500) : null,
+        key.platform,
+        key.workspaceId,
+        key.channelId,
+        key.periodStart,
+      );
+  }
+
+  async run(key: DigestKey): Promise<DigestRun | undefined> {
+    const row = this.#db
+      .prepare(
+        'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?',
+      )
+      .get(key.platform, key.workspaceId, key.channelId, key.periodStart) as Row | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  async runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]> {
+    const rows = this.#db
+      .prepare(
+        'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? ORDER BY period_start',
+      )
+      .all(platform, workspaceId, channelId) as Row[];
+    return rows.map(toRun);
+  }
+
+  async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
+    return this.#tx(
+      () =>
+        Number(
+          this.#db
+            .prepare('INSERT INTO job_runs VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+            .run(job, runKey, claimant, now.getTime()).changes,
+        ) === 1,
+    );
+  }
+
+  async retentions(platform: string): Promise<{ workspaceId: string; retentionDays: number }[]> {
+    const rows = this.#db
+      .prepare(
+        'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = ? AND retention_days IS NOT NULL',
+      )
+      .all(platform) as Row[];
+    return rows.map((r) => ({
+      workspaceId: String(r.workspace_id),
+      retentionDays: Number(r.retention_days),
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function toConfig(row: Row): DigestConfig {
+  return {
+    platform: String(row.platform),
+    workspaceId: String(row.workspace_id),
+    channelId: String(row.channel_id),
+    targetChannelId: String(row.target_channel_id),
+    enabled: row.enabled === 1,
+    schedule: String(row.schedule),
+    timeZone: String(row.time_zone),
+    emptyLine: row.empty_line === 1,
+    activeSince: new Date(Number(row.active_since)),
+  };
+}
+
+function toRun(row: Row): DigestRun {
+  return {
+    platform: String(row.platform),
+    workspaceId: String(row.workspace_id),
+    channelId: String(row.channel_id),
+    periodStart: Number(row.period_start),
+    periodEnd: Number(row.period_end),
+    status: String(row.status) as DigestRunStatus,
+    attempts: Number(row.attempts),
+    claimedBy: String(row.claimed_by),
+    messageId: row.message_id == null ? null : String(row.message_id),
+    nextAttemptAt: row.next_attempt_at == null ? null : Number(row.next_attempt_at),
+    error: row.error == null ? null : String(row.error),
+  };
+}
