@@ -1,0 +1,67 @@
+import { DigestScheduler } from '../../digest/scheduler.ts';
+import type { Logger } from '../../log.ts';
+import type { BotRuntime, RunningBot } from '../runtime.ts';
+import { DiscordBot, PLATFORM } from './bot.ts';
+import type { DiscordConfig } from './config.ts';
+import { discordDigestPoster } from './digest.ts';
+import { Scrubber } from './scrub.ts';
+import { createVoiceCommands } from './voice.ts';
+
+/** Logger paths holding the Discord token (the token itself is never put in a log record). */
+export const DISCORD_REDACT = ['DISCORD_TOKEN', '*.DISCORD_TOKEN', 'config.DISCORD_TOKEN'];
+
+export class DiscordLoginError extends Error {
+  override readonly name = 'DiscordLoginError';
+}
+
+/** Logs the Discord bot in on the shared runtime and starts its digest scheduler. */
+export async function startDiscord(
+  runtime: BotRuntime,
+  config: DiscordConfig,
+  logger: Logger,
+): Promise<RunningBot> {
+  const { analyzer, settings, digests, clock } = runtime;
+  const scrub = new Scrubber(config.DISCORD_TOKEN);
+  const bot = new DiscordBot({
+    config,
+    analyzer,
+    store: analyzer.store,
+    settings,
+    logger,
+    queue: runtime.queue,
+    voice: createVoiceCommands({ settings, analyzer, logger, config }),
+    digest: { store: digests, clock },
+  });
+  const scheduler = new DigestScheduler({
+    platform: PLATFORM,
+    store: analyzer.store,
+    settings,
+    digests,
+    clock,
+    poster: discordDigestPoster(bot.client),
+    logger,
+    labels: analyzer.classifier.info.trainedLabels,
+  });
+  try {
+    await bot.start();
+  } catch (error) {
+    const e = scrub.error(error);
+    logger.error({ err: e }, 'could not log in to Discord');
+    throw new DiscordLoginError(
+      /token/i.test(String(e.message)) || e.code === 'TokenInvalid'
+        ? 'Discord refused the bot token: check DISCORD_TOKEN (Developer Portal → Bot → Reset Token).'
+        : `Could not connect to Discord: ${String(e.message)}`,
+    );
+  }
+  try {
+    logger.info(await scheduler.start(), 'discord digest scheduler started');
+  } catch (error) {
+    logger.error({ err: scrub.error(error) }, 'digest scheduler could not start; the bot runs without it');
+  }
+  return {
+    async stop() {
+      await scheduler.stop();
+      logger.info(await bot.shutdown(), 'discord bot stopped');
+    },
+  };
+}

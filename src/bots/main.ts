@@ -1,0 +1,41 @@
+// `npm start`: every bot whose credentials are set (DISCORD_TOKEN, SLACK_BOT_TOKEN), in one process with
+// one model, one database and one bounded work queue shared by both platforms.
+import { loadDiscordConfig } from './discord/config.ts';
+import { DISCORD_REDACT, startDiscord } from './discord/start.ts';
+import { type BotPlan, runBots } from './process.ts';
+import { loadSlackConfig } from './slack/config.ts';
+import { SLACK_REDACT, startSlack } from './slack/start.ts';
+
+class NoBotConfiguredError extends Error {
+  override readonly name = 'NoBotConfiguredError';
+}
+
+await runBots((env): BotPlan => {
+  const discord = env.DISCORD_TOKEN ? loadDiscordConfig(env) : undefined;
+  const slack = env.SLACK_BOT_TOKEN ? loadSlackConfig(env) : undefined;
+  if (!discord && !slack) {
+    throw new NoBotConfiguredError(
+      'No bot to start: set DISCORD_TOKEN and DISCORD_APPLICATION_ID for Discord, and/or SLACK_BOT_TOKEN with ' +
+        'SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack. See README.',
+    );
+  }
+  const queue = discord ?? slack;
+  return {
+    queue: { concurrency: queue?.WORK_CONCURRENCY ?? 1, maxQueued: queue?.WORK_QUEUE_MAX ?? 20 },
+    redact: [...(discord ? DISCORD_REDACT : []), ...(slack ? SLACK_REDACT : [])],
+    start: [
+      ...(discord
+        ? [
+            (r: Parameters<typeof startDiscord>[0], l: Parameters<typeof startDiscord>[2]) =>
+              startDiscord(r, discord, l),
+          ]
+        : []),
+      ...(slack
+        ? [
+            (r: Parameters<typeof startSlack>[0], l: Parameters<typeof startSlack>[2]) =>
+              startSlack(r, slack, l),
+          ]
+        : []),
+    ],
+  };
+});

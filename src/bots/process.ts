@@ -1,0 +1,73 @@
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { type BotRuntime, openBotRuntime, type RunningBot, RuntimeConfigError } from './runtime.ts';
+
+/** Exit code for a configuration the process cannot start with (sysexits EX_CONFIG). */
+const EX_CONFIG = 78;
+
+export interface BotPlan {
+  readonly queue: { readonly concurrency: number; readonly maxQueued: number };
+  /** Extra logger redaction paths for the platforms' secrets. */
+  readonly redact: readonly string[];
+  /** Started in order and stopped in that order (Discord first: its voice sessions still need the queue). */
+  readonly start: readonly ((runtime: BotRuntime, logger: Logger) => Promise<RunningBot>)[];
+}
+
+/**
+ * Runs bots as one process: validates the configuration (refusing to start with a message naming what is
+ * missing), opens one runtime for all of them, and on SIGTERM/SIGINT stops each (finishing or abandoning
+ * work in flight and telling users) before exiting 0.
+ */
+export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  let bots: BotPlan;
+  try {
+    config = loadConfig();
+    bots = plan(process.env);
+  } catch (error) {
+    return exit(error instanceof Error && isConfigError(error) ? error.message : String(error), EX_CONFIG);
+  }
+  const logger = createLogger(config.LOG_LEVEL).child(
+    {},
+    { redact: { paths: [...bots.redact], censor: '[redacted]' } },
+  );
+  let runtime: BotRuntime;
+  try {
+    runtime = await openBotRuntime(config, logger, bots.queue);
+  } catch (error) {
+    if (error instanceof RuntimeConfigError) return exit(error.message, EX_CONFIG);
+    throw error;
+  }
+  const running: RunningBot[] = [];
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing or abandoning work in flight');
+    try {
+      for (const bot of running) await bot.stop();
+    } finally {
+      await runtime.close();
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  try {
+    for (const start of bots.start) running.push(await start(runtime, logger));
+  } catch (error) {
+    for (const bot of running) await bot.stop().catch(() => undefined);
+    await runtime.close();
+    return exit(error instanceof Error ? error.message : String(error), 1);
+  }
+}
+
+/** Each module's config error names what is missing and never echoes a secret. */
+function isConfigError(error: Error): boolean {
+  return error instanceof ConfigError || /ConfigError$/.test(error.name);
+}
+
+function exit(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
