@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { AnalyzerDeps } from '../core/analyze.ts';
 import type { AnalysisStore } from '../core/ports.ts';
 import { SystemClock } from '../digest/clock.ts';
+import { type DigestPoster, DigestScheduler } from '../digest/scheduler.ts';
 import type { Logger } from '../log.ts';
 import { SqliteDigestStore } from '../storage/digest-store.ts';
 import { SqliteSettingsStore } from '../storage/settings-store.ts';
@@ -53,4 +54,24 @@ export async function openBotRuntime(
 /** A started bot: stop() ends its scheduler, finishes or abandons its work (telling users) and disconnects. */
 export interface RunningBot {
   stop(): Promise<void>;
+}
+
+/** A platform's mood digest and retention purge on the shared runtime. */
+export function digestScheduler(
+  runtime: BotRuntime,
+  platform: string,
+  poster: DigestPoster,
+  logger: Logger,
+): DigestScheduler {
+  const { analyzer, settings, digests, clock } = runtime;
+  return new DigestScheduler({
+    platform,
+    store: analyzer.store,
+    settings,
+    digests,
+    clock,
+    poster,
+    logger,
+    labels: analyzer.classifier.info.trainedLabels,
+  });
 }

@@ -1,6 +1,5 @@
-import { DigestScheduler } from '../../digest/scheduler.ts';
 import type { Logger } from '../../log.ts';
-import type { BotRuntime, RunningBot } from '../runtime.ts';
+import { type BotRuntime, digestScheduler, type RunningBot } from '../runtime.ts';
 import { DiscordBot, PLATFORM } from './bot.ts';
 import type { DiscordConfig } from './config.ts';
 import { discordDigestPoster } from './digest.ts';
@@ -32,16 +31,7 @@ export async function startDiscord(
     voice: createVoiceCommands({ settings, analyzer, logger, config }),
     digest: { store: digests, clock },
   });
-  const scheduler = new DigestScheduler({
-    platform: PLATFORM,
-    store: analyzer.store,
-    settings,
-    digests,
-    clock,
-    poster: discordDigestPoster(bot.client),
-    logger,
-    labels: analyzer.classifier.info.trainedLabels,
-  });
+  const scheduler = digestScheduler(runtime, PLATFORM, discordDigestPoster(bot.client), logger);
   try {
     await bot.start();
   } catch (error) {

@@ -1,6 +1,5 @@
-import { DigestScheduler } from '../../digest/scheduler.ts';
 import type { Logger } from '../../log.ts';
-import type { BotRuntime, RunningBot } from '../runtime.ts';
+import { type BotRuntime, digestScheduler, type RunningBot } from '../runtime.ts';
 import { createSlackBot, PLATFORM } from './app.ts';
 import type { SlackConfig } from './config.ts';
 import { slackDigestPoster } from './digest.ts';
@@ -31,16 +30,7 @@ export async function startSlack(
     queue: runtime.queue,
     digest: { store: digests, clock },
   });
-  const scheduler = new DigestScheduler({
-    platform: PLATFORM,
-    store: analyzer.store,
-    settings,
-    digests,
-    clock,
-    poster: slackDigestPoster(bot.app.client, logger),
-    logger,
-    labels: analyzer.classifier.info.trainedLabels,
-  });
+  const scheduler = digestScheduler(runtime, PLATFORM, slackDigestPoster(bot.app.client, logger), logger);
   await bot.start();
   try {
     logger.info(await scheduler.start(), 'slack digest scheduler started');
