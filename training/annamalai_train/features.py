@@ -1,0 +1,98 @@
+"""Extract and cache (on disk, in resumable shards) encoder and log-mel features per condition."""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .audio import degrade, load_audio
+from .encoder import WhisperEncoder
+from .frontend import LogMel
+from .models import melstats, pooled_layers
+
+
+class Featurizer(torch.nn.Module):
+    def __init__(self, encoder: WhisperEncoder) -> None:
+        super().__init__()
+        self.logmel = LogMel()
+        self.encoder = encoder
+
+    @torch.no_grad()
+    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mel = self.logmel(audio)
+        return pooled_layers(self.encoder(mel)), melstats(mel)
+
+
+def clip_rng(seed: int, condition: str, key: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(condition.encode()), zlib.crc32(key.encode())])
+
+
+class OrtFeaturizer:
+    """The same featurizer exported to ONNX; onnxruntime is ~2x faster than eager torch here."""
+
+    def __init__(self, featurizer: Featurizer, path: Path, threads: int = 2) -> None:
+        import onnxruntime as ort
+
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.onnx.export(
+                featurizer, (torch.zeros(2, 80000),), str(path), input_names=["audio"], output_names=["a", "b"],
+                dynamic_axes={"audio": {0: "batch"}, "a": {0: "batch"}, "b": {0: "batch"}}, opset_version=17,
+                dynamo=False,
+            )
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        self.sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+    def __call__(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b = self.sess.run(None, {"audio": audio.numpy()})
+        return torch.from_numpy(a), torch.from_numpy(b)
+
+
+def extract(
+    featurizer: Featurizer | OrtFeaturizer,
+    files: list[str],
+    root: Path,
+    condition: str,
+    out_dir: Path,
+    seed: int,
+    shard: int = 256,
+    batch: int = 4,
+    log: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (A [n, L, 2d] float32, B [n, 242] float32) for files under condition; cached by shard."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    starts = list(range(0, len(files), shard))
+    if os.environ.get("ANNAMALAI_REVERSE_SHARDS") == "1":  # a second worker can fill shards from the end
+        starts = starts[::-1]
+    parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for s in starts:
+        path = out_dir / f"{condition}_{s // shard:04d}_{len(files[s : s + shard])}.npz"
+        if path.exists():
+            z = np.load(path)
+            parts[s] = (z["a"], z["b"])
+            continue
+        segs = np.stack([degrade(load_audio(root / f), condition, clip_rng(seed, condition, f)) for f in files[s : s + shard]])
+        aa, bb = [], []
+        for i in range(0, len(segs), batch):
+            a, b = featurizer(torch.from_numpy(segs[i : i + batch]))
+            aa.append(a.numpy())
+            bb.append(b.numpy())
+        a_np, b_np = np.concatenate(aa), np.concatenate(bb)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
+        np.savez(tmp, a=a_np, b=b_np)
+        os.replace(tmp, path)  # atomic: a parallel worker never reads a half-written shard
+        parts[s] = (a_np, b_np)
+        if log:
+            done = min(s + shard, len(files))
+            el = time.time() - t0
+            print(f"[features] {condition}: {done}/{len(files)} clips, {el:.0f}s", flush=True)
+    a_parts = [parts[s][0] for s in sorted(parts)]
+    b_parts = [parts[s][1] for s in sorted(parts)]
+    return np.concatenate(a_parts), np.concatenate(b_parts)

@@ -1,0 +1,220 @@
+"""Training: base heads on cached features, out-of-fold stacking, meta learner, evaluation runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from torch import nn
+
+from .labels import LABELS, N_LABELS, TRAINED_IDX
+from .models import MelStatsHead, MetaMLP, WhisperHead
+
+BASES = ("whisper", "melstats")
+
+
+def set_seed(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+def predict_labels(logits: np.ndarray) -> np.ndarray:
+    """argmax over trained labels only (untrained ones are never offered)."""
+    return np.asarray(TRAINED_IDX)[np.argmax(logits[:, TRAINED_IDX], axis=1)]
+
+
+def scores(y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
+    p = predict_labels(logits)
+    present = sorted(set(y.tolist()))
+    return {
+        "n": int(len(y)),
+        "accuracy": float(accuracy_score(y, p)),
+        "weighted_f1": float(f1_score(y, p, labels=present, average="weighted", zero_division=0)),
+        "macro_f1": float(f1_score(y, p, labels=present, average="macro", zero_division=0)),
+    }
+
+
+def make_head(kind: str, cfg: dict[str, Any], a_shape: tuple[int, ...]) -> WhisperHead | MelStatsHead:
+    if kind == "whisper":
+        h = cfg["head_whisper"]
+        return WhisperHead(a_shape[1], a_shape[2], h["hidden"], h["dropout"])
+    h = cfg["head_melstats"]
+    return MelStatsHead(h["hidden"], h["dropout"])
+
+
+def fit_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: np.ndarray,
+    w: np.ndarray,
+    hp: dict[str, Any],
+    seed: int,
+    class_weight: np.ndarray | None = None,
+) -> nn.Module:
+    """Fixed-epoch AdamW training with per-sample weights (no early stopping on any held-out set)."""
+    set_seed(seed)
+    if hasattr(model, "fit_norm"):
+        model.fit_norm(x)
+    opt = torch.optim.AdamW(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
+    yt = torch.from_numpy(y).long()
+    wt = torch.from_numpy(w).float()
+    cw = torch.from_numpy(class_weight).float() if class_weight is not None else None
+    n = len(y)
+    steps = hp["epochs"] * max(1, (n + hp["batch"] - 1) // hp["batch"])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hp["lr"], total_steps=steps)
+    g = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(hp["epochs"]):
+        perm = torch.randperm(n, generator=g)
+        for i in range(0, n, hp["batch"]):
+            b = perm[i : i + hp["batch"]]
+            out = model(x[b])
+            logits = out[0] if isinstance(out, tuple) else out
+            loss = nn.functional.cross_entropy(logits, yt[b], weight=cw, reduction="none")
+            loss = (loss * wt[b]).sum() / wt[b].sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def logits_of(model: nn.Module, x: torch.Tensor) -> np.ndarray:
+    model.eval()
+    out = model(x)
+    return (out[0] if isinstance(out, tuple) else out).numpy()
+
+
+def class_weights(y: np.ndarray) -> np.ndarray:
+    cnt = np.bincount(y, minlength=N_LABELS).astype(np.float64)
+    w = np.zeros(N_LABELS)
+    m = cnt > 0
+    w[m] = cnt[m].sum() / (m.sum() * cnt[m])
+    return w
+
+
+@dataclass
+class Feats:
+    """Feature bank: rows of A and B features with clip index and condition."""
+
+    a: np.ndarray
+    b: np.ndarray
+    clip: np.ndarray
+    cond: np.ndarray
+
+    def rows(self, clips: np.ndarray, conds: tuple[str, ...]) -> np.ndarray:
+        m = np.isin(self.clip, clips) & np.isin(self.cond, conds)
+        return np.flatnonzero(m)
+
+    def x(self, kind: str, rows: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self.a[rows] if kind == "whisper" else self.b[rows]).float()
+
+    def lookup(self, clips: np.ndarray, cond: str) -> np.ndarray:
+        """rows for clips (in that order) under cond."""
+        m = np.flatnonzero(self.cond == cond)
+        pos = {int(c): int(r) for c, r in zip(self.clip[m], m, strict=True)}
+        return np.array([pos[int(c)] for c in clips], dtype=np.int64)
+
+
+def bank_from(ds_feats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Feats:
+    a, b, clip, cond = [], [], [], []
+    for c, (idx, fa, fb) in ds_feats.items():
+        a.append(fa)
+        b.append(fb)
+        clip.append(idx)
+        cond.append(np.full(len(idx), c))
+    return Feats(np.concatenate(a), np.concatenate(b), np.concatenate(clip), np.concatenate(cond))
+
+
+def train_base(
+    kind: str, bank: Feats, train_clips: np.ndarray, y_all: np.ndarray, w_all: np.ndarray,
+    cfg: dict[str, Any], seed: int, train_conds: tuple[str, ...],
+) -> nn.Module:
+    rows = bank.rows(train_clips, train_conds)
+    hp = cfg["head_whisper"] if kind == "whisper" else cfg["head_melstats"]
+    model = make_head(kind, cfg, bank.a.shape)
+    clip = bank.clip[rows]
+    return fit_classifier(model, bank.x(kind, rows), y_all[clip], w_all[clip], hp, seed)
+
+
+def stack(
+    bank: Feats,
+    y_all: np.ndarray,
+    w_all: np.ndarray,
+    train_clips: np.ndarray,
+    folds: np.ndarray,
+    evals: dict[str, tuple[np.ndarray, str]],
+    cfg: dict[str, Any],
+    seed: int,
+    train_conds: tuple[str, ...] = ("clean", "aug"),
+    kinds: tuple[str, ...] = BASES,
+) -> dict[str, Any]:
+    """Out-of-fold base logits on train_clips (folds aligned with train_clips), meta learner with
+    5-fold CV on them, final base models on all train_clips; logits for each eval set.
+
+    Returns oof {kind: logits}, oof_meta, eval {name: {kind: logits, 'ensemble': logits}}, models.
+    """
+    uniq = np.unique(folds)
+    oof = {k: np.zeros((len(train_clips), N_LABELS), np.float32) for k in kinds}
+    for f in uniq:
+        tr, va = train_clips[folds != f], train_clips[folds == f]
+        for k in kinds:
+            m = train_base(k, bank, tr, y_all, w_all, cfg, seed + int(f), train_conds)
+            oof[k][folds == f] = logits_of(m, bank.x(k, bank.lookup(va, "clean")))
+    final = {k: train_base(k, bank, train_clips, y_all, w_all, cfg, seed + 100, train_conds) for k in kinds}
+    ytr = y_all[train_clips]
+    xm = torch.from_numpy(np.concatenate([oof[k] for k in kinds], axis=1))
+    cw = class_weights(ytr) if cfg["meta"].get("class_weighted", True) else None
+    oof_meta = np.zeros_like(oof[kinds[0]])
+    for f in uniq:
+        meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]),
+                              xm[folds != f], ytr[folds != f], np.ones(int((folds != f).sum())), cfg["meta"],
+                              seed + 200 + int(f), cw)
+        oof_meta[folds == f] = logits_of(meta, xm[folds == f])
+    meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm, ytr,
+                          np.ones(len(ytr)), cfg["meta"], seed + 300, cw)
+    ev: dict[str, dict[str, np.ndarray]] = {}
+    for name, (clips, cond) in evals.items():
+        rows = bank.lookup(clips, cond)
+        d = {k: logits_of(final[k], bank.x(k, rows)) for k in kinds}
+        d["ensemble"] = logits_of(meta, torch.from_numpy(np.concatenate([d[k] for k in kinds], axis=1)))
+        ev[name] = d
+    return {"oof": oof, "oof_meta": oof_meta, "eval": ev, "models": final, "meta": meta}
+
+
+def refit_meta(main: dict[str, Any], y_tr: np.ndarray, folds: np.ndarray, cfg: dict[str, Any], seed: int,
+               class_weighted: bool, kinds: tuple[str, ...] = BASES) -> dict[str, Any]:
+    """The meta learner again on the same out-of-fold base logits, with or without class weights."""
+    xm = torch.from_numpy(np.concatenate([main["oof"][k] for k in kinds], axis=1))
+    cw = class_weights(y_tr) if class_weighted else None
+    oof_meta = np.zeros((len(y_tr), N_LABELS), np.float32)
+    for f in np.unique(folds):
+        m = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm[folds != f],
+                           y_tr[folds != f], np.ones(int((folds != f).sum())), cfg["meta"], seed + 200 + int(f), cw)
+        oof_meta[folds == f] = logits_of(m, xm[folds == f])
+    meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm, y_tr,
+                          np.ones(len(y_tr)), cfg["meta"], seed + 300, cw)
+    ev = {}
+    for name, d in main["eval"].items():
+        d2 = dict(d)
+        d2["ensemble"] = logits_of(meta, torch.from_numpy(np.concatenate([d[k] for k in kinds], axis=1)))
+        ev[name] = d2
+    return {**main, "oof_meta": oof_meta, "meta": meta, "eval": ev}
+
+
+def table(y: np.ndarray, logits: dict[str, np.ndarray], groups: np.ndarray | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {k: scores(y, v) for k, v in logits.items()}
+    if groups is not None:
+        for g in sorted(set(groups.tolist())):
+            m = groups == g
+            out[f"by:{g}"] = {k: scores(y[m], v[m]) for k, v in logits.items()}
+    return out
+
+
+def label_names(idx: list[int]) -> list[str]:
+    return [LABELS[i] for i in idx]
