@@ -1,6 +1,7 @@
 import type { AnalysisResult } from '../core/analyze.ts';
 import type { ModelInfo } from '../core/ports.ts';
 import type { Band } from '../core/records.ts';
+import { ESTIMATE_NOTE } from '../core/summary.ts';
 
 const BAND_COLOUR: Record<Band, string> = { green: '\x1b[32m', orange: '\x1b[33m', red: '\x1b[31m' };
 const RESET = '\x1b[0m';
@@ -38,5 +39,6 @@ export function formatTable(file: string, result: AnalysisResult, model: ModelIn
     lines.push(`  overall: ${summary.dominant.label} (segments: ${spread})`);
   }
   for (const note of summary.notes) lines.push(`  note: ${note}`);
+  lines.push(`  ${ESTIMATE_NOTE}`);
   return `${lines.join('\n')}\n`;
 }

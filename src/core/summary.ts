@@ -1,6 +1,9 @@
 import type { ModelInfo } from './ports.ts';
 import type { LabelConfidence, SegmentResult, SpeechSegment } from './records.ts';
 
+/** Said wherever results are shown: what these numbers are, and what they are not. */
+export const ESTIMATE_NOTE = 'Estimates from how the voice sounds — not facts about a person.';
+
 export interface LabelShare {
   readonly label: string;
   /** Fraction of speech segments whose top emotion is this label. */

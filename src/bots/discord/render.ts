@@ -3,8 +3,9 @@ import type { AnalysisResult } from '../../core/analyze.ts';
 import type { AnnamalaiError } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { StoredAnalysis } from '../../core/records.ts';
+import { ESTIMATE_NOTE } from '../../core/summary.ts';
 import { DownloadError } from '../shared/download.ts';
-import { clock, ESTIMATE_NOTE, fitSegmentLines, type OkResult, overallLine, pct } from '../shared/text.ts';
+import { clock, fitSegmentLines, type OkResult, overallLine, pct } from '../shared/text.ts';
 
 /** Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const EMBED_LIMITS = {

@@ -8,8 +8,6 @@ import type { Summary } from '../../core/summary.ts';
 export const BAND_EMOJI: Readonly<Record<Band, string>> = { green: '🟢', orange: '🟠', red: '🔴' };
 export const SILENCE_EMOJI = '⚪';
 
-export const ESTIMATE_NOTE = 'Estimates from how the voice sounds — not facts about a person.';
-
 /** 0:05, 1:02:03 */
 export function clock(seconds: number): string {
   const whole = Math.max(0, Math.round(seconds));

@@ -2,15 +2,8 @@ import type { types } from '@slack/bolt';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { SegmentResult, StoredAnalysis } from '../../core/records.ts';
-import type { Summary } from '../../core/summary.ts';
-import {
-  BAND_EMOJI,
-  ESTIMATE_NOTE,
-  fitSegmentLines,
-  overallLine,
-  pct,
-  SILENCE_EMOJI,
-} from '../shared/text.ts';
+import { ESTIMATE_NOTE, type Summary } from '../../core/summary.ts';
+import { BAND_EMOJI, fitSegmentLines, overallLine, pct, SILENCE_EMOJI } from '../shared/text.ts';
 
 type KnownBlock = types.KnownBlock;
 
