@@ -7,9 +7,8 @@ import { createLogger } from '../../../src/log.ts';
 import { SqliteDigestStore } from '../../../src/storage/digest-store.ts';
 import { recording } from '../../digest/helpers.ts';
 import { FakeClock, LABELS } from '../../support/twins.ts';
-import { type Any, openWorld, type Running, startBot, type World } from './harness.ts';
+import { type Any, EPHEMERAL, openWorld, type Running, startBot, type World } from './harness.ts';
 
-const EPHEMERAL = 64;
 let world: World;
 let run: Running;
 let digests: SqliteDigestStore;

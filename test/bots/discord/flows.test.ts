@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../../src/audio/index.ts';
 import type { EmotionClassifier } from '../../../src/core/ports.ts';
-import { type Any, fixture, openWorld, type Running, startBot, TOKEN, type World } from './harness.ts';
+import {
+  type Any,
+  ephemeralReply,
+  fixture,
+  openWorld,
+  type Running,
+  startBot,
+  TOKEN,
+  type World,
+} from './harness.ts';
 
 let world: World;
 let run: Running;
@@ -70,26 +79,6 @@ describe('Discord bot against a fake Discord (real discord.js, onnxruntime, SQLi
     expect(history[0]?.outcome.status).toBe('ok');
   });
 });
-
-const EPHEMERAL = 64;
-
-/** The first ephemeral answer to an interaction: a direct reply (callback type 4) or a follow-up. */
-async function ephemeralAnswer(token: string): Promise<string> {
-  const r = await run.fake.waitFor(
-    () =>
-      run.fake
-        .forInteraction(token)
-        .find(
-          (q) =>
-            ((q.path.endsWith('/callback') && (q.body as Any)?.type === 4) ||
-              (q.method === 'POST' && !q.path.endsWith('/callback'))) &&
-            (((q.body as Any)?.data?.flags ?? (q.body as Any)?.flags ?? 0) & EPHEMERAL) === EPHEMERAL,
-        ),
-    20_000,
-    'an ephemeral answer',
-  );
-  return (r.body as Any).data?.content ?? (r.body as Any).content;
-}
 
 async function finalEdit(token: string) {
   return run.fake.waitFor(
@@ -179,7 +168,7 @@ describe('/emotion file', () => {
       const user = fake.user('carol');
       const att = make();
       const { token } = fake.fileCommand(user, att);
-      expect(await ephemeralAnswer(token)).toMatch(expected);
+      expect((await ephemeralReply(run, token)).content).toMatch(expected);
       // The public "thinking…" reply (when there was one) is removed rather than left hanging.
       const calls = fake.forInteraction(token);
       if ((calls[0]?.body as Any)?.type === 5) expect(calls.some((c) => c.method === 'DELETE')).toBe(true);

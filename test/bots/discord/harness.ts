@@ -121,3 +121,24 @@ export async function startBot(
     },
   };
 }
+
+/** Discord's EPHEMERAL message flag. */
+export const EPHEMERAL = 64;
+
+/** The first ephemeral answer to an interaction (a direct reply, callback type 4, or a follow-up): its message data. */
+export async function ephemeralReply(r: Running, token: string): Promise<Any> {
+  const q = await r.fake.waitFor(
+    () =>
+      r.fake
+        .forInteraction(token)
+        .find(
+          (q) =>
+            ((q.path.endsWith('/callback') && (q.body as Any)?.type === 4) ||
+              (q.method === 'POST' && !q.path.endsWith('/callback'))) &&
+            (((q.body as Any)?.data?.flags ?? (q.body as Any)?.flags ?? 0) & EPHEMERAL) === EPHEMERAL,
+        ),
+    20_000,
+    'an ephemeral answer',
+  );
+  return (q.body as Any).data ?? q.body;
+}

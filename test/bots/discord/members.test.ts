@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Any, fixture, openWorld, type Running, startBot, type World } from './harness.ts';
-
-const EPHEMERAL = 64;
+import {
+  type Any,
+  EPHEMERAL,
+  ephemeralReply,
+  fixture,
+  openWorld,
+  type Running,
+  startBot,
+  type World,
+} from './harness.ts';
 
 let world: World;
 let run: Running;
@@ -13,23 +20,6 @@ afterAll(async () => {
   await run?.stop();
   await world?.close();
 });
-
-async function ephemeralAnswer(r: Running, token: string): Promise<Any> {
-  const q = await r.fake.waitFor(
-    () =>
-      r.fake
-        .forInteraction(token)
-        .find(
-          (q) =>
-            ((q.path.endsWith('/callback') && (q.body as Any)?.type === 4) ||
-              (q.method === 'POST' && !q.path.endsWith('/callback'))) &&
-            (((q.body as Any)?.data?.flags ?? (q.body as Any)?.flags ?? 0) & EPHEMERAL) === EPHEMERAL,
-        ),
-    20_000,
-    'an ephemeral answer',
-  );
-  return (q.body as Any).data ?? q.body;
-}
 
 async function resultEdit(r: Running, token: string) {
   return r.fake.waitFor(
@@ -68,7 +58,7 @@ describe('members: context menu, settings, opt-out, history, forget', () => {
     const u = fake.user('frank');
     const target = fake.message({ author: u, content: 'hi' });
     const { token } = fake.contextMenu(u, target);
-    expect((await ephemeralAnswer(run, token)).content).toMatch(/no audio attachment or voice message/);
+    expect((await ephemeralReply(run, token)).content).toMatch(/no audio attachment or voice message/);
   });
 
   it('denies /emotion settings to a member without Manage Server', async () => {
@@ -76,7 +66,7 @@ describe('members: context menu, settings, opt-out, history, forget', () => {
     const { token } = fake.slash(fake.user('mallory'), 'settings', [{ type: 5, name: 'auto', value: true }], {
       admin: false,
     });
-    expect((await ephemeralAnswer(run, token)).content).toMatch(/Manage Server/);
+    expect((await ephemeralReply(run, token)).content).toMatch(/Manage Server/);
     expect((await world.settings.workspace('discord', fake.guildId)).autoAnalysisChannels).toEqual([]);
   });
 
@@ -91,7 +81,7 @@ describe('members: context menu, settings, opt-out, history, forget', () => {
       ],
       { admin: true },
     );
-    const answer = await ephemeralAnswer(run, token);
+    const answer = await ephemeralReply(run, token);
     expect(answer.content).toMatch(/Results kept: 30 days/);
     expect(answer.content).toMatch(/without the Message Content intent/);
     const settings = await world.settings.workspace('discord', fake.guildId);
@@ -114,7 +104,7 @@ describe('members: context menu, settings, opt-out, history, forget', () => {
     const { fake } = run;
     const olga = fake.user('olga');
     const opt = fake.slash(olga, 'optout');
-    expect((await ephemeralAnswer(run, opt.token)).content).toMatch(/will not analyse your voice/);
+    expect((await ephemeralReply(run, opt.token)).content).toMatch(/will not analyse your voice/);
     const dm = fake.dmChannel(olga);
     fake.sendMessage(
       fake.message({ author: olga, guild: false, channelId: dm, voice: true, attachments: [voiceNote(run)] }),
@@ -125,11 +115,11 @@ describe('members: context menu, settings, opt-out, history, forget', () => {
       fake.user('peter'),
       fake.message({ author: olga, voice: true, attachments: [voiceNote(run)] }),
     );
-    expect((await ephemeralAnswer(run, menu.token)).content).toMatch(/opted out of emotion analysis/);
+    expect((await ephemeralReply(run, menu.token)).content).toMatch(/opted out of emotion analysis/);
     expect(await world.store.userHistory('discord', olga.id, 5)).toEqual([]);
     // And opting back in works.
     const optin = fake.slash(olga, 'optin');
-    expect((await ephemeralAnswer(run, optin.token)).content).toMatch(/Welcome back/);
+    expect((await ephemeralReply(run, optin.token)).content).toMatch(/Welcome back/);
     expect(await world.settings.isOptedOut('discord', olga.id)).toBe(false);
   });
 
@@ -145,15 +135,15 @@ describe('members: context menu, settings, opt-out, history, forget', () => {
       quinn,
       fake.attachment({ name: 'p.png', bytes: fixture('image.png'), contentType: 'image/png' }),
     );
-    await ephemeralAnswer(run, bad.token);
+    await ephemeralReply(run, bad.token);
 
     const history = fake.slash(quinn, 'history');
-    const h = (await ephemeralAnswer(run, history.token)).content as string;
+    const h = (await ephemeralReply(run, history.token)).content as string;
     expect(h).toMatch(/q\.ogg — 0:04, mostly \w+/);
     expect(h).toMatch(/p\.png — failed: /);
 
     const forget = fake.slash(quinn, 'forget');
-    const ask = await ephemeralAnswer(run, forget.token);
+    const ask = await ephemeralReply(run, forget.token);
     expect(ask.content).toMatch(/Delete \*\*all\*\*/);
     expect(ask.components[0].components.map((c: Any) => c.custom_id)).toEqual(['forget:yes', 'forget:no']);
     expect(await world.store.userHistory('discord', quinn.id, 10)).toHaveLength(2); // nothing deleted yet
@@ -193,7 +183,7 @@ describe('auto-analysis with the Message Content intent enabled', () => {
     const on = fake.slash(fake.user('boss'), 'settings', [{ type: 5, name: 'auto', value: true }], {
       admin: true,
     });
-    const answer = await ephemeralAnswer(mc, on.token);
+    const answer = await ephemeralReply(mc, on.token);
     expect(answer.content).toMatch(
       new RegExp(`Auto-analysis of voice messages in: <#${fake.textChannelId}>`),
     );

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Any, fixture, openWorld, type Running, startBot, type World } from './harness.ts';
-
-const EPHEMERAL = 64;
+import {
+  type Any,
+  ephemeralReply,
+  fixture,
+  openWorld,
+  type Running,
+  startBot,
+  type World,
+} from './harness.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -11,23 +17,6 @@ afterAll(async () => world?.close());
 
 function speech(r: Running, name = 'speech.ogg') {
   return r.fake.attachment({ name, bytes: fixture('speech-stereo.opus.ogg'), contentType: 'audio/ogg' });
-}
-
-async function ephemeralText(r: Running, token: string): Promise<string> {
-  const q = await r.fake.waitFor(
-    () =>
-      r.fake
-        .forInteraction(token)
-        .find(
-          (q) =>
-            ((q.path.endsWith('/callback') && (q.body as Any)?.type === 4) ||
-              (q.method === 'POST' && !q.path.endsWith('/callback'))) &&
-            (((q.body as Any)?.data?.flags ?? (q.body as Any)?.flags ?? 0) & EPHEMERAL) === EPHEMERAL,
-        ),
-    20_000,
-    'an ephemeral answer',
-  );
-  return (q.body as Any).data?.content ?? (q.body as Any).content;
 }
 
 function resultEdit(r: Running, token: string) {
@@ -53,7 +42,7 @@ describe('rate limits, REST 429, gateway resume', () => {
     const uma = fake.user('uma');
     await resultEdit(run, fake.fileCommand(uma, speech(run)).token);
     const second = fake.fileCommand(uma, speech(run, 'again.ogg'));
-    expect(await ephemeralText(run, second.token)).toMatch(
+    expect((await ephemeralReply(run, second.token)).content).toMatch(
       /faster than I can listen: please try again in \d+ seconds/,
     );
     expect(fake.requests.some((r) => r.path.includes('again.ogg'))).toBe(false);
@@ -64,7 +53,9 @@ describe('rate limits, REST 429, gateway resume', () => {
     await resultEdit(run, fake.fileCommand(fake.user('v1'), speech(run)).token);
     await resultEdit(run, fake.fileCommand(fake.user('v2'), speech(run)).token);
     const third = fake.fileCommand(fake.user('v3'), speech(run));
-    expect(await ephemeralText(run, third.token)).toMatch(/This server has asked for a lot of analyses/);
+    expect((await ephemeralReply(run, third.token)).content).toMatch(
+      /This server has asked for a lot of analyses/,
+    );
   });
 
   it('honours a REST 429 retry-after and still delivers the reply', async () => {
@@ -118,7 +109,7 @@ describe('graceful shutdown', () => {
     const report = await stopped;
     expect(report).toEqual({ abandoned: 1, aborted: 0 });
     await resultEdit(run, running.token);
-    expect(await ephemeralText(run, waiting.token)).toMatch(/restarting .* send it again/);
+    expect((await ephemeralReply(run, waiting.token)).content).toMatch(/restarting .* send it again/);
     await fake.close();
   });
 
@@ -130,7 +121,7 @@ describe('graceful shutdown', () => {
     await new Promise<void>((resolve) => fake.once('cdn', () => resolve()));
     const report = await bot.shutdown(100);
     expect(report).toEqual({ abandoned: 0, aborted: 1 });
-    expect(await ephemeralText(run, stuck.token)).toMatch(/restarting/);
+    expect((await ephemeralReply(run, stuck.token)).content).toMatch(/restarting/);
     // New work after shutdown is refused politely rather than dropped silently.
     await fake.close();
   });
