@@ -9,7 +9,7 @@ import { SqliteStore } from '../../../src/storage/sqlite-store.ts';
 import { recording } from '../../digest/helpers.ts';
 import { FakeClock, LABELS } from '../../support/twins.ts';
 import { type FakeSlack, TEAM } from './fake-slack.ts';
-import { closeClassifier, type Harness, startHarness } from './harness.ts';
+import { closeClassifier, type Harness, slashCommand, startHarness } from './harness.ts';
 
 const CLIPS = 'C0CLIPS';
 let h: Harness;
@@ -33,25 +33,7 @@ function digests(): SqliteDigestStore {
 }
 
 function command(fake: FakeSlack, text: string, user = 'U0ADMIN', channel = CLIPS) {
-  const id = fake.nextId('cmd');
-  return {
-    id,
-    payload: {
-      token: 'unused',
-      team_id: TEAM,
-      team_domain: 'fake',
-      channel_id: channel,
-      channel_name: 'clips',
-      user_id: user,
-      user_name: user.toLowerCase(),
-      command: '/emotion',
-      text,
-      api_app_id: 'A0APP',
-      is_enterprise_install: 'false',
-      response_url: fake.responseUrl(id),
-      trigger_id: fake.nextId('trig'),
-    },
-  };
+  return slashCommand(fake, text, { user, channel });
 }
 
 async function say(text: string, user = 'U0ADMIN'): Promise<string> {

@@ -211,3 +211,26 @@ export async function waitForReply(h: Harness, n = 1) {
   if (!update) throw new Error('no final update');
   return { post, update, ts };
 }
+
+/** A `/emotion` slash command as Slack delivers it over Socket Mode, with its response_url on the fake. */
+export function slashCommand(fake: FakeSlack, text: string, where: { user: string; channel: string }) {
+  const id = fake.nextId('cmd');
+  return {
+    id,
+    payload: {
+      token: 'unused',
+      team_id: TEAM,
+      team_domain: 'fake',
+      channel_id: where.channel,
+      channel_name: where.channel.toLowerCase(),
+      user_id: where.user,
+      user_name: where.user.toLowerCase(),
+      command: '/emotion',
+      text,
+      api_app_id: 'A0APP',
+      is_enterprise_install: 'false',
+      response_url: fake.responseUrl(id),
+      trigger_id: fake.nextId('trig'),
+    },
+  };
+}

@@ -6,6 +6,7 @@ import {
   fileMessage,
   type Harness,
   slackFile,
+  slashCommand,
   startHarness,
   waitForReply,
 } from './harness.ts';
@@ -18,25 +19,7 @@ afterEach(async () => {
 afterAll(closeClassifier);
 
 function command(fake: FakeSlack, text: string, user = 'U0ALICE', channel = 'C0RANDOM') {
-  const id = fake.nextId('cmd');
-  return {
-    id,
-    payload: {
-      token: 'unused',
-      team_id: TEAM,
-      team_domain: 'fake',
-      channel_id: channel,
-      channel_name: 'random',
-      user_id: user,
-      user_name: user.toLowerCase(),
-      command: '/emotion',
-      text,
-      api_app_id: 'A0APP',
-      is_enterprise_install: 'false',
-      response_url: fake.responseUrl(id),
-      trigger_id: fake.nextId('trig'),
-    },
-  };
+  return slashCommand(fake, text, { user, channel });
 }
 
 function shortcut(fake: FakeSlack, message: Record<string, unknown>, user = 'U0BOB', channel = 'C0RANDOM') {
