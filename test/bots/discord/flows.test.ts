@@ -11,6 +11,7 @@ import {
   fixture,
   openWorld,
   type Running,
+  resultEdit,
   startBot,
   TOKEN,
   type World,
@@ -80,17 +81,6 @@ describe('Discord bot against a fake Discord (real discord.js, onnxruntime, SQLi
   });
 });
 
-async function finalEdit(token: string) {
-  return run.fake.waitFor(
-    () =>
-      run.fake
-        .forInteraction(token)
-        .find((q) => q.method === 'PATCH' && ((q.body as Any)?.embeds?.length ?? 0) > 0),
-    20_000,
-    'the final edit with the result',
-  );
-}
-
 describe('/emotion file', () => {
   it('defers, then edits the reply with the embed and the chart for a good file', async () => {
     const { fake } = run;
@@ -101,7 +91,7 @@ describe('/emotion file', () => {
       contentType: 'audio/mp4',
     });
     const { token } = fake.fileCommand(bob, att);
-    const edit = await finalEdit(token);
+    const edit = await resultEdit(run, token);
     const calls = fake.forInteraction(token);
     expect((calls[0]?.body as Any)?.type).toBe(5); // DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE, before any work
     expect((edit.body as Any).embeds[0].title).toMatch(/^speech\.m4a · /);

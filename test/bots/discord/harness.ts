@@ -142,3 +142,15 @@ export async function ephemeralReply(r: Running, token: string): Promise<Any> {
   );
   return (q.body as Any).data ?? q.body;
 }
+
+/** The edit that puts the result (an embed) into an interaction's deferred reply. */
+export function resultEdit(r: Running, token: string) {
+  return r.fake.waitFor(
+    () =>
+      r.fake
+        .forInteraction(token)
+        .find((q) => q.method === 'PATCH' && ((q.body as Any)?.embeds?.length ?? 0) > 0),
+    20_000,
+    'the result edit',
+  );
+}

@@ -6,6 +6,7 @@ import {
   fixture,
   openWorld,
   type Running,
+  resultEdit,
   startBot,
   type World,
 } from './harness.ts';
@@ -20,17 +21,6 @@ afterAll(async () => {
   await run?.stop();
   await world?.close();
 });
-
-async function resultEdit(r: Running, token: string) {
-  return r.fake.waitFor(
-    () =>
-      r.fake
-        .forInteraction(token)
-        .find((q) => q.method === 'PATCH' && ((q.body as Any)?.embeds?.length ?? 0) > 0),
-    20_000,
-    'the result edit',
-  );
-}
 
 function voiceNote(r: Running) {
   return r.fake.attachment({

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Any,
   ephemeralReply,
   fixture,
   openWorld,
   type Running,
+  resultEdit,
   startBot,
   type World,
 } from './harness.ts';
@@ -17,17 +17,6 @@ afterAll(async () => world?.close());
 
 function speech(r: Running, name = 'speech.ogg') {
   return r.fake.attachment({ name, bytes: fixture('speech-stereo.opus.ogg'), contentType: 'audio/ogg' });
-}
-
-function resultEdit(r: Running, token: string) {
-  return r.fake.waitFor(
-    () =>
-      r.fake
-        .forInteraction(token)
-        .find((q) => q.method === 'PATCH' && ((q.body as Any)?.embeds?.length ?? 0) > 0),
-    20_000,
-    'the result edit',
-  );
 }
 
 describe('rate limits, REST 429, gateway resume', () => {
