@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
 import { FakeDiscord } from '../test/bots/discord/fake-discord/server.ts';
-import { benchModelDir, loopedSample, machine, quantile } from './support.ts';
+import { benchModelDir, loopedSample, machine, modelUsed, quantile } from './support.ts';
 
 const SECONDS = 60;
 const RUNS = Number(process.env.DISCORD_BENCH_RUNS ?? 10);
@@ -87,11 +87,7 @@ const sorted = [...runs].sort((a, b) => a - b);
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
-  model: {
-    dir: modelDir,
-    id: services.analyzer.classifier.info.id,
-    fixture: services.analyzer.classifier.info.fixture,
-  },
+  model: modelUsed(modelDir, services.analyzer.classifier.info),
   input: `${SECONDS}-s Ogg/Opus voice note, 32 kbit/s mono (${note.byteLength} bytes)`,
   runs: RUNS,
   medianSeconds: quantile(runs, 0.5),

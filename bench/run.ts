@@ -12,7 +12,7 @@ import { analyzeRecording } from '../src/core/analyze.ts';
 import { SEGMENT_SAMPLES } from '../src/core/audio.ts';
 import { createOnnxClassifier } from '../src/inference/index.ts';
 import { createLogger } from '../src/log.ts';
-import { benchModelDir, loopedSample, machine, requireFfmpeg } from './support.ts';
+import { benchModelDir, loopedSample, machine, modelUsed, requireFfmpeg } from './support.ts';
 
 const SECONDS = 60;
 const REPEATS = 5;
@@ -105,12 +105,7 @@ rmSync(work, { recursive: true, force: true });
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
-  model: {
-    dir: modelDir,
-    id: classifier.info.id,
-    version: classifier.info.version,
-    device: classifier.info.device.kind,
-  },
+  model: modelUsed(modelDir, classifier.info),
   modelLoadSeconds: loadSeconds,
   medianOf: REPEATS,
   rows,

@@ -10,7 +10,7 @@ import { createLogger } from '../src/log.ts';
 import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
 import { SqliteStore } from '../src/storage/sqlite-store.ts';
 import { FakeSlack } from '../test/bots/slack/fake-slack.ts';
-import { benchModelDir, loopedSample, machine, quantile, requireFfmpeg } from './support.ts';
+import { benchModelDir, loopedSample, machine, modelUsed, quantile, requireFfmpeg } from './support.ts';
 
 const SECONDS = 60;
 const RUNS = Number(process.env.SLACK_BENCH_RUNS ?? 10);
@@ -137,12 +137,7 @@ const stat = (key: keyof Run) => ({
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
-  model: {
-    dir: modelDir,
-    id: classifier.info.id,
-    version: classifier.info.version,
-    device: classifier.info.device.kind,
-  },
+  model: modelUsed(modelDir, classifier.info),
   clip: { seconds: SECONDS, bytes: clip.byteLength, type: 'audio/mp4 (AAC 64 kb/s)' },
   runs: RUNS,
   ack: stat('ackMs'),

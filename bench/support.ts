@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { type FfmpegLocation, locateFfmpeg } from '../src/audio/index.ts';
+import type { ModelInfo } from '../src/core/ports.ts';
 
 /** The configured model, or the test fixture (flagged in every result) when no real model is installed. */
 export function benchModelDir(configured: string): string {
@@ -36,4 +37,9 @@ export function loopedSample(seconds: number, codecArgs: readonly string[], path
 export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** Which model a result was measured with (a fixture is flagged). */
+export function modelUsed(dir: string, info: ModelInfo) {
+  return { dir, id: info.id, version: info.version, device: info.device.kind, fixture: info.fixture };
 }
