@@ -1,4 +1,4 @@
-import { createCanvas } from '@napi-rs/canvas';
+import { type Canvas, createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { SegmentResult } from '../../core/records.ts';
 import { clock } from './text.ts';
 
@@ -33,47 +33,101 @@ export function colourOf(label: string, index: number): string {
   return EMOTION_COLOURS[label] ?? FALLBACK[index % FALLBACK.length] ?? '#000000';
 }
 
+/** Plot geometry shared by the charts: padding, plot size, and the y position of a share 0..1. */
+export interface Frame {
+  readonly pad: {
+    readonly left: number;
+    readonly right: number;
+    readonly top: number;
+    readonly bottom: number;
+  };
+  readonly plotW: number;
+  readonly plotH: number;
+  y(p: number): number;
+}
+
+/**
+ * A white canvas with the title, a 0–100 % grid and the legend column on the right, in the look every
+ * chart shares. `underlay` draws beneath the grid (the timeline's silence shading).
+ */
+export function chartFrame(
+  options: {
+    readonly title?: string | undefined;
+    readonly width: number;
+    readonly height: number;
+    readonly bottom: number;
+    readonly font: string;
+  },
+  underlay?: (ctx: SKRSContext2D, frame: Frame) => void,
+): { canvas: Canvas; ctx: SKRSContext2D; frame: Frame } {
+  const { width, height } = options;
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  const pad = { left: 48, right: 130, top: options.title ? 34 : 14, bottom: options.bottom };
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const frame: Frame = { pad, plotW, plotH, y: (p) => pad.top + (1 - p) * plotH };
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  if (options.title) {
+    ctx.fillStyle = '#222222';
+    ctx.font = 'bold 15px sans-serif';
+    ctx.fillText(options.title.slice(0, 90), pad.left, 22);
+  }
+  ctx.font = options.font;
+  underlay?.(ctx, frame);
+  ctx.strokeStyle = '#e0e0e0';
+  ctx.fillStyle = '#555555';
+  ctx.lineWidth = 1;
+  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
+    ctx.beginPath();
+    ctx.moveTo(pad.left, frame.y(p));
+    ctx.lineTo(pad.left + plotW, frame.y(p));
+    ctx.stroke();
+    ctx.fillText(`${Math.round(p * 100)}%`, 6, frame.y(p) + 4);
+  }
+  return { canvas, ctx, frame };
+}
+
+/** One legend row (a swatch and its text) in the right-hand column. */
+export function legendRow(
+  ctx: SKRSContext2D,
+  frame: Frame,
+  width: number,
+  row: number,
+  colour: string,
+  text: string,
+): void {
+  const ly = frame.pad.top + 8 + row * 20;
+  ctx.fillStyle = colour;
+  ctx.fillRect(width - frame.pad.right + 14, ly - 8, 14, 10);
+  ctx.fillStyle = '#333333';
+  ctx.fillText(text, width - frame.pad.right + 34, ly + 2);
+}
+
 export async function renderTimelineChart(
   segments: readonly SegmentResult[],
   options: ChartOptions,
 ): Promise<Buffer> {
   const width = options.width ?? 900;
   const height = options.height ?? 340;
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  const pad = { left: 48, right: 130, top: options.title ? 34 : 14, bottom: 34 };
-  const plotW = width - pad.left - pad.right;
-  const plotH = height - pad.top - pad.bottom;
   const end = Math.max(segments.at(-1)?.endS ?? 1, 1);
-  const x = (t: number) => pad.left + (t / end) * plotW;
-  const y = (p: number) => pad.top + (1 - p) * plotH;
-
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  ctx.font = '13px sans-serif';
-  if (options.title) {
-    ctx.fillStyle = '#222222';
-    ctx.font = 'bold 15px sans-serif';
-    ctx.fillText(options.title.slice(0, 90), pad.left, 22);
-    ctx.font = '13px sans-serif';
-  }
-
-  // Silence shaded.
-  ctx.fillStyle = 'rgba(120,120,120,0.18)';
-  for (const s of segments)
-    if (s.kind === 'silence') ctx.fillRect(x(s.startS), pad.top, x(s.endS) - x(s.startS), plotH);
-
-  // Grid and axes.
-  ctx.strokeStyle = '#e0e0e0';
-  ctx.fillStyle = '#555555';
-  ctx.lineWidth = 1;
-  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
-    ctx.beginPath();
-    ctx.moveTo(pad.left, y(p));
-    ctx.lineTo(pad.left + plotW, y(p));
-    ctx.stroke();
-    ctx.fillText(`${Math.round(p * 100)}%`, 6, y(p) + 4);
-  }
+  const { canvas, ctx, frame } = chartFrame(
+    { title: options.title, width, height, bottom: 34, font: '13px sans-serif' },
+    (c, f) => {
+      c.fillStyle = 'rgba(120,120,120,0.18)';
+      for (const s of segments)
+        if (s.kind === 'silence')
+          c.fillRect(
+            f.pad.left + (s.startS / end) * f.plotW,
+            f.pad.top,
+            ((s.endS - s.startS) / end) * f.plotW,
+            f.plotH,
+          );
+    },
+  );
+  const x = (t: number) => frame.pad.left + (t / end) * frame.plotW;
+  const { y } = frame;
   const tickEvery = niceStep(end / 8);
   for (let t = 0; t <= end + 1e-6; t += tickEvery) ctx.fillText(clock(t), x(t) - 12, height - 12);
 
@@ -102,18 +156,10 @@ export async function renderTimelineChart(
       ctx.arc(x((s.startS + s.endS) / 2), y(s.probabilities[label] ?? 0), 3, 0, Math.PI * 2);
       ctx.fill();
     }
-    // Legend.
-    const ly = pad.top + 8 + li * 20;
-    ctx.fillRect(width - pad.right + 14, ly - 8, 14, 10);
-    ctx.fillStyle = '#333333';
-    ctx.fillText(label, width - pad.right + 34, ly + 2);
+    legendRow(ctx, frame, width, li, colourOf(label, li), label);
   });
   if (segments.some((s) => s.kind === 'silence')) {
-    const ly = pad.top + 8 + options.labels.length * 20;
-    ctx.fillStyle = 'rgba(120,120,120,0.35)';
-    ctx.fillRect(width - pad.right + 14, ly - 8, 14, 10);
-    ctx.fillStyle = '#333333';
-    ctx.fillText('silence', width - pad.right + 34, ly + 2);
+    legendRow(ctx, frame, width, options.labels.length, 'rgba(120,120,120,0.35)', 'silence');
   }
   return canvas.encode('png');
 }

@@ -1,5 +1,4 @@
-import { createCanvas } from '@napi-rs/canvas';
-import { colourOf } from './chart.ts';
+import { chartFrame, colourOf, legendRow } from './chart.ts';
 
 /**
  * The digest's chart: the emotion mix per hour (daily digest) or per day (weekly), one stacked bar per
@@ -24,29 +23,14 @@ export async function renderMoodChart(
 ): Promise<Buffer> {
   const width = options.width ?? 900;
   const height = options.height ?? 360;
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  const pad = { left: 48, right: 130, top: options.title ? 34 : 14, bottom: 40 };
-  const plotW = width - pad.left - pad.right;
-  const plotH = height - pad.top - pad.bottom;
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  if (options.title) {
-    ctx.fillStyle = '#222222';
-    ctx.font = 'bold 15px sans-serif';
-    ctx.fillText(options.title.slice(0, 90), pad.left, 22);
-  }
-  ctx.font = '12px sans-serif';
-  ctx.strokeStyle = '#e0e0e0';
-  ctx.fillStyle = '#555555';
-  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = pad.top + (1 - p) * plotH;
-    ctx.beginPath();
-    ctx.moveTo(pad.left, y);
-    ctx.lineTo(pad.left + plotW, y);
-    ctx.stroke();
-    ctx.fillText(`${Math.round(p * 100)}%`, 6, y + 4);
-  }
+  const { canvas, ctx, frame } = chartFrame({
+    title: options.title,
+    width,
+    height,
+    bottom: 40,
+    font: '12px sans-serif',
+  });
+  const { pad, plotW, plotH } = frame;
   const n = Math.max(buckets.length, 1);
   const slot = plotW / n;
   const barW = Math.max(2, slot * 0.8);
@@ -71,11 +55,7 @@ export async function renderMoodChart(
     }
   });
   order.forEach((label, li) => {
-    const ly = pad.top + 8 + li * 20;
-    ctx.fillStyle = colourOf(label, li);
-    ctx.fillRect(width - pad.right + 14, ly - 8, 14, 10);
-    ctx.fillStyle = '#333333';
-    ctx.fillText(label, width - pad.right + 34, ly + 2);
+    legendRow(ctx, frame, width, li, colourOf(label, li), label);
   });
   return canvas.encode('png');
 }
