@@ -41,6 +41,21 @@ def model_bin(cfg: dict[str, Any]) -> Path:
     return Path(cfg["paths"]["cache"]) / "whisper-base" / "model.bin"
 
 
+def feature_plan(cfg: dict[str, Any], ds: Dataset) -> list[tuple[str, np.ndarray]]:
+    """Which clips get features under which condition: every clip clean, held-out speakers under each
+    test condition, a seeded share of dev clips augmented. Every featurizer uses this same plan."""
+    plan: list[tuple[str, np.ndarray]] = [("clean", np.arange(len(ds.clips)))]
+    test_idx = np.flatnonzero(ds.fold == -1)
+    for cond in cfg["conditions_test"]:
+        plan.append((cond, test_idx))
+    if cfg["augment"]:
+        dev = np.flatnonzero(ds.fold >= 0)
+        rng = np.random.default_rng(cfg["seed"])
+        frac = float(cfg.get("augment_fraction", 1.0))
+        plan.append(("aug", np.sort(rng.choice(dev, int(round(frac * len(dev))), replace=False))))
+    return plan
+
+
 def build_dataset(cfg: dict[str, Any], with_features: bool = True) -> Dataset:
     clips = load_metadata(Path(cfg["paths"]["corpora"]))
     assign = speaker_splits(
@@ -70,16 +85,7 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True) -> Dataset:
         feat = SSLFeaturizer(load_ssl(kind, cfg["encoder"].get("local_dir")), cfg["encoder"]["layers"])
         fdir = cache / "features" / f"{kind}-s{cfg['seed']}"
     root = Path(cfg["paths"]["corpora"])
-    plan: list[tuple[str, np.ndarray]] = [("clean", np.arange(len(clips)))]
-    test_idx = np.flatnonzero(ds.fold == -1)
-    for cond in cfg["conditions_test"]:
-        plan.append((cond, test_idx))
-    if cfg["augment"]:
-        dev = np.flatnonzero(ds.fold >= 0)
-        rng = np.random.default_rng(cfg["seed"])
-        frac = float(cfg.get("augment_fraction", 1.0))
-        plan.append(("aug", np.sort(rng.choice(dev, int(round(frac * len(dev))), replace=False))))
-    for cond, idx in plan:
+    for cond, idx in feature_plan(cfg, ds):
         a, b = extract(feat, [clips[i].file for i in idx], root, cond, fdir / cond, cfg["seed"])
         ds.feats[cond] = (idx, a, b)
     return ds
