@@ -5,7 +5,13 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { EmotionClassifier, ModelInfo } from '../core/ports.ts';
-import { loadModel, type ModelManifest, readManifest, type VerifiedFile } from './manifest.ts';
+import {
+  type CombinationKind,
+  loadModel,
+  type ModelManifest,
+  readManifest,
+  type VerifiedFile,
+} from './manifest.ts';
 import type { DeviceSetting, RuntimeDiagnostics } from './onnx.ts';
 import type { ParityReport } from './parity.ts';
 import { InferencePool, POOL_DEFAULTS } from './pool.ts';
@@ -99,6 +105,8 @@ export interface ModelIdentity {
   readonly labels: readonly string[];
   readonly trainedLabels: readonly string[];
   readonly baseModels: readonly { readonly name: string; readonly quantized: boolean }[];
+  /** stacked: a meta model over the base models' logits; single: one base model, no meta model. */
+  readonly combination: CombinationKind;
   readonly metrics: Readonly<Record<string, unknown>>;
   readonly provenance: Readonly<Record<string, unknown>>;
   readonly licence: ModelManifest['licence'];
@@ -114,6 +122,7 @@ export async function loadModelInfo(modelDir: string): Promise<ModelIdentity> {
     labels: m.labels,
     trainedLabels: m.trained_labels,
     baseModels: m.base_models.map(({ name, quantized }) => ({ name, quantized })),
+    combination: m.meta_model ? 'stacked' : 'single',
     metrics: m.metrics,
     provenance: m.provenance,
     licence: m.licence,

@@ -1,6 +1,6 @@
 /**
- * Pure arithmetic of the stacked ensemble (no onnxruntime here): the worker runs the graphs,
- * these functions glue their outputs together. Matrices are row-major Float32Arrays.
+ * Pure arithmetic of the ensemble (no onnxruntime here): the worker runs the graphs, these
+ * functions glue their outputs together. Matrices are row-major Float32Arrays.
  */
 import { AnnamalaiError } from '../core/errors.ts';
 
@@ -43,7 +43,7 @@ export function maskedSoftmax(logits: Float32Array, batch: number, mask: readonl
   const width = mask.length;
   if (logits.length !== batch * width) {
     throw new AnnamalaiError('inference.failed', {
-      detail: `meta model returned ${logits.length} logits, expected ${batch}×${width}`,
+      detail: `the model returned ${logits.length} logits, expected ${batch}×${width}`,
     });
   }
   if (!mask.includes(true)) throw new AnnamalaiError('inference.failed', { detail: 'no trained label' });

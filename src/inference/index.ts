@@ -10,6 +10,7 @@ export {
   verifyModelFolder,
 } from './classifier.ts';
 export {
+  type CombinationKind,
   type LoadedModel,
   loadModel,
   type ModelManifest,

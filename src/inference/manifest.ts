@@ -1,6 +1,8 @@
 /**
  * The model folder contract (shared with training/): manifest.json validated by a zod schema,
  * and every listed file checked for size and sha256 before anything is loaded.
+ * A model is either stacked (base models, then a meta model over their concatenated logits) or a
+ * single base model (no meta_model); see Combination.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -44,7 +46,8 @@ export const manifestSchema = z
     labels: z.array(nonEmpty).min(2),
     trained_labels: z.array(nonEmpty).min(1),
     base_models: z.array(baseModelSchema).min(1),
-    meta_model: z.object({ file: fileName, input: nonEmpty, output: nonEmpty }),
+    /** Absent: exactly one base model, whose logits are the model's. */
+    meta_model: z.object({ file: fileName, input: nonEmpty, output: nonEmpty }).optional(),
     files: z.record(z.string(), fileEntrySchema),
     metrics: z.record(z.string(), z.unknown()),
     provenance: z.record(z.string(), z.unknown()),
@@ -68,13 +71,31 @@ export const manifestSchema = z
     m.base_models.forEach((b, i) => {
       if (!(b.file in m.files)) issue(`"${b.file}" has no entry in files`, ['base_models', i, 'file']);
     });
-    if (!(m.meta_model.file in m.files)) {
-      issue(`"${m.meta_model.file}" has no entry in files`, ['meta_model', 'file']);
+    if (m.meta_model) {
+      if (!(m.meta_model.file in m.files))
+        issue(`"${m.meta_model.file}" has no entry in files`, ['meta_model', 'file']);
+    } else if (m.base_models.length !== 1) {
+      issue(`without meta_model, exactly one base model is needed (found ${m.base_models.length})`, [
+        'base_models',
+      ]);
     }
   });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type BaseModelSpec = ModelManifest['base_models'][number];
+export type MetaModelSpec = NonNullable<ModelManifest['meta_model']>;
+
+/**
+ * How the base models' logits become the logits whose masked softmax is the output:
+ * - stacked: the meta model runs on the base logits concatenated in base_models order;
+ * - single: the one base model's logits are used as they are.
+ * `Graph` is the meta model at each stage: verified bytes in the main thread and in worker
+ * messages, an onnxruntime session inside the worker.
+ */
+export type Combination<Graph> =
+  | { readonly kind: 'stacked'; readonly meta: MetaModelSpec; readonly graph: Graph }
+  | { readonly kind: 'single' };
+export type CombinationKind = Combination<unknown>['kind'];
 
 /** Reads and validates manifest.json only (no file hashing): for identity and diagnostics. */
 export async function readManifest(modelDir: string): Promise<ModelManifest> {
@@ -170,7 +191,22 @@ export interface LoadedModel {
   readonly files: readonly VerifiedFile[];
   /** In base_models order. */
   readonly base: readonly GraphBytes[];
-  readonly meta: GraphBytes;
+  readonly combination: Combination<GraphBytes>;
+}
+
+/** What an OnnxEnsemble is created from: the graphs' bytes, as loaded (not copied). */
+export interface EnsembleGraphs {
+  /** In manifest base_models order. */
+  readonly base: readonly Uint8Array[];
+  readonly combination: Combination<Uint8Array>;
+}
+
+export function ensembleGraphs(model: LoadedModel): EnsembleGraphs {
+  const c = model.combination;
+  return {
+    base: model.base.map((g) => g.bytes),
+    combination: c.kind === 'stacked' ? { kind: 'stacked', meta: c.meta, graph: c.graph.bytes } : c,
+  };
 }
 
 function toShared(file: string, bytes: Buffer): GraphBytes {
@@ -182,7 +218,9 @@ function toShared(file: string, bytes: Buffer): GraphBytes {
 /** Validates the manifest, verifies every listed file and keeps the graphs' verified bytes (read once). */
 export async function loadModel(modelDir: string): Promise<LoadedModel> {
   const manifest = await readManifest(modelDir);
-  const graphFiles = new Set([...manifest.base_models.map((b) => b.file), manifest.meta_model.file]);
+  const meta = manifest.meta_model;
+  const graphFiles = new Set(manifest.base_models.map((b) => b.file));
+  if (meta) graphFiles.add(meta.file);
   const graphs = new Map<string, GraphBytes>();
   const files: VerifiedFile[] = [];
   for (const [file, entry] of Object.entries(manifest.files)) {
@@ -200,6 +238,6 @@ export async function loadModel(modelDir: string): Promise<LoadedModel> {
     manifest,
     files,
     base: manifest.base_models.map((b) => graph(b.file)),
-    meta: graph(manifest.meta_model.file),
+    combination: meta ? { kind: 'stacked', meta, graph: graph(meta.file) } : { kind: 'single' },
   };
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AnnamalaiError, toAnnamalaiError } from '../core/errors.ts';
 import { concatBaseLogits, maskedSoftmax, trainedMask } from './ensemble.ts';
-import type { ModelManifest } from './manifest.ts';
+import type { Combination, EnsembleGraphs, ModelManifest } from './manifest.ts';
 
 /** INFERENCE_DEVICE: auto picks CUDA when its provider is installed and a session creates on it. */
 export type DeviceSetting = 'auto' | 'cpu' | 'cuda';
@@ -55,16 +55,14 @@ export interface EnsembleOptions {
   readonly intraOpNumThreads: number;
 }
 
-export interface EnsembleGraphs {
-  /** In manifest base_models order. */
-  readonly base: readonly Uint8Array[];
-  readonly meta: Uint8Array;
-}
-
 export interface EnsembleOutput {
   /** Per base model, [batch, labels] row-major. */
   readonly baseLogits: readonly Float32Array[];
-  readonly metaLogits: Float32Array;
+  /**
+   * [batch, labels] row-major, the logits `probabilities` are the masked softmax of: the meta
+   * model's when stacked, the single base model's (the same array as baseLogits[0]) otherwise.
+   */
+  readonly logits: Float32Array;
   /** One row per segment, labels order, softmax over trained labels, untrained = 0. */
   readonly probabilities: Float32Array[];
 }
@@ -76,8 +74,8 @@ function sessionOptions(kind: DeviceKind, threads: number): ort.InferenceSession
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // Three sessions per worker run back to back on the same cores: threads that spin after their
-    // session's work would steal the next session's cores.
+    // A worker's sessions (base models, then any meta model) run back to back on the same cores:
+    // threads that spin after their session's work would steal the next session's cores.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
@@ -111,19 +109,19 @@ export class OnnxEnsemble {
   readonly device: DeviceChoice;
   readonly #manifest: ModelManifest;
   readonly #base: readonly ort.InferenceSession[];
-  readonly #meta: ort.InferenceSession;
+  readonly #combination: Combination<ort.InferenceSession>;
   readonly #mask: readonly boolean[];
 
   private constructor(
     manifest: ModelManifest,
     base: ort.InferenceSession[],
-    meta: ort.InferenceSession,
+    combination: Combination<ort.InferenceSession>,
     device: DeviceChoice,
   ) {
     this.device = device;
     this.#manifest = manifest;
     this.#base = base;
-    this.#meta = meta;
+    this.#combination = combination;
     this.#mask = trainedMask(manifest.labels, manifest.trained_labels);
   }
 
@@ -135,6 +133,12 @@ export class OnnxEnsemble {
     if (graphs.base.length !== manifest.base_models.length) {
       throw new AnnamalaiError('model.invalid', {
         detail: 'graph count does not match manifest base_models',
+      });
+    }
+    const { combination } = graphs;
+    if ((combination.kind === 'stacked') !== (manifest.meta_model !== undefined)) {
+      throw new AnnamalaiError('model.invalid', {
+        detail: `graphs for a ${combination.kind} model, but the manifest ${manifest.meta_model ? 'has' : 'has no'} meta_model`,
       });
     }
     const build = async (kind: DeviceKind, reason: string): Promise<OnnxEnsemble> => {
@@ -161,9 +165,14 @@ export class OnnxEnsemble {
           checkNames(spec.file, session, spec.input, [spec.logits_output, spec.embedding_output]);
           base.push(session);
         }
-        const meta = await open(manifest.meta_model.file, graphs.meta);
-        checkNames(manifest.meta_model.file, meta, manifest.meta_model.input, [manifest.meta_model.output]);
-        return new OnnxEnsemble(manifest, base, meta, { kind, reason });
+        let sessions: Combination<ort.InferenceSession> = { kind: 'single' };
+        if (combination.kind === 'stacked') {
+          const { meta } = combination;
+          const session = await open(meta.file, combination.graph);
+          checkNames(meta.file, session, meta.input, [meta.output]);
+          sessions = { kind: 'stacked', meta, graph: session };
+        }
+        return new OnnxEnsemble(manifest, base, sessions, { kind, reason });
       } catch (error) {
         await Promise.allSettled(created.map((s) => s.release()));
         throw error;
@@ -197,7 +206,10 @@ export class OnnxEnsemble {
     }
   }
 
-  /** One ensemble pass over `batch` segments laid out row-major in `input` ([batch, segment_samples]). */
+  /**
+   * One pass (every base model, then the combination) over `batch` segments laid out row-major in
+   * `input` ([batch, segment_samples]).
+   */
   async run(input: Float32Array, batch: number): Promise<EnsembleOutput> {
     const m = this.#manifest;
     const width = m.labels.length;
@@ -217,20 +229,31 @@ export class OnnxEnsemble {
           logitsOf(out[spec.logits_output], `${spec.name}.${spec.logits_output}`, batch, width),
         );
       }
-      const metaInput = new ort.Tensor('float32', concatBaseLogits(baseLogits, batch, width), [
-        batch,
-        width * baseLogits.length,
-      ]);
-      const out = await this.#meta.run({ [m.meta_model.input]: metaInput }, [m.meta_model.output]);
-      const metaLogits = logitsOf(out[m.meta_model.output], `meta.${m.meta_model.output}`, batch, width);
-      return { baseLogits, metaLogits, probabilities: maskedSoftmax(metaLogits, batch, this.#mask) };
+      const logits = await this.#combine(baseLogits, batch, width);
+      return { baseLogits, logits, probabilities: maskedSoftmax(logits, batch, this.#mask) };
     } catch (error) {
       throw toAnnamalaiError(error, 'inference.failed');
     }
   }
 
+  async #combine(baseLogits: readonly Float32Array[], batch: number, width: number): Promise<Float32Array> {
+    const c = this.#combination;
+    if (c.kind === 'single') {
+      const [logits] = baseLogits;
+      if (!logits || baseLogits.length !== 1) throw new Error('a single model needs exactly one base model');
+      return logits;
+    }
+    const metaInput = new ort.Tensor('float32', concatBaseLogits(baseLogits, batch, width), [
+      batch,
+      width * baseLogits.length,
+    ]);
+    const out = await c.graph.run({ [c.meta.input]: metaInput }, [c.meta.output]);
+    return logitsOf(out[c.meta.output], `meta.${c.meta.output}`, batch, width);
+  }
+
   async release(): Promise<void> {
-    await Promise.allSettled([...this.#base, this.#meta].map((s) => s.release()));
+    const meta = this.#combination.kind === 'stacked' ? [this.#combination.graph] : [];
+    await Promise.allSettled([...this.#base, ...meta].map((s) => s.release()));
   }
 }
 

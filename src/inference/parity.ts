@@ -1,13 +1,14 @@
 /**
  * parity.json: onnxruntime-node on the shipped files must reproduce the logits recorded at export.
  * Tolerance per base model from its `quantized` flag; the meta model uses the quantized tolerance
- * when any base model is quantized. Runs in the calling thread (diagnostics and tests only).
+ * when any base model is quantized. `expected.meta_logits` is there exactly when the manifest has a
+ * meta model. Runs in the calling thread (diagnostics and tests only).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AnnamalaiError } from '../core/errors.ts';
-import { type LoadedModel, readVerifiedFile } from './manifest.ts';
+import { ensembleGraphs, type LoadedModel, readVerifiedFile } from './manifest.ts';
 import { type DeviceSetting, OnnxEnsemble } from './onnx.ts';
 
 export const PARITY_FILE = 'parity.json';
@@ -18,7 +19,8 @@ export const paritySchema = z.object({
     file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
     shape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
   }),
-  expected: z.object({ base_logits: z.record(z.string(), matrix), meta_logits: matrix }),
+  /** meta_logits: present exactly when the manifest has a meta_model (checked by checkParity). */
+  expected: z.object({ base_logits: z.record(z.string(), matrix), meta_logits: matrix.optional() }),
   reference: z.record(z.string(), z.unknown()).optional(),
   tolerance: z.object({ fp32: z.number().positive(), quantized: z.number().positive() }),
 });
@@ -34,7 +36,7 @@ export interface ParityCheck {
 export interface ParityReport {
   readonly passed: boolean;
   readonly rows: number;
-  /** Base models in manifest order, then "meta". */
+  /** Base models in manifest order, then "meta" when the model is stacked. */
   readonly checks: readonly ParityCheck[];
   readonly device: string;
 }
@@ -74,13 +76,27 @@ function maxAbsDiff(
   return Number.isNaN(max) ? Number.POSITIVE_INFINITY : max;
 }
 
-/** Runs the ensemble on parity-input.f32 and compares every base model's logits and the meta logits. */
+/**
+ * Runs the ensemble on parity-input.f32 and compares every base model's logits and, when stacked,
+ * the meta logits. Throws model.invalid when parity.json does not fit the manifest.
+ */
 export async function checkParity(
   model: LoadedModel,
   spec: ParitySpec,
   options: { device?: DeviceSetting; intraOpNumThreads?: number } = {},
 ): Promise<ParityReport> {
-  const { manifest } = model;
+  const { manifest, combination } = model;
+  const expectedMeta = spec.expected.meta_logits;
+  if (combination.kind === 'stacked' && !expectedMeta) {
+    throw new AnnamalaiError('model.invalid', {
+      detail: `${PARITY_FILE} has no expected.meta_logits but the manifest has a meta_model`,
+    });
+  }
+  if (combination.kind === 'single' && expectedMeta) {
+    throw new AnnamalaiError('model.invalid', {
+      detail: `${PARITY_FILE} has expected.meta_logits but the manifest has no meta_model`,
+    });
+  }
   const [rows, cols] = spec.input.shape;
   if (cols !== manifest.segment_samples) {
     throw new AnnamalaiError('model.invalid', {
@@ -100,11 +116,10 @@ export async function checkParity(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < input.length; i++) input[i] = view.getFloat32(i * 4, true);
 
-  const ensemble = await OnnxEnsemble.create(
-    manifest,
-    { base: model.base.map((g) => g.bytes), meta: model.meta.bytes },
-    { device: options.device ?? 'cpu', intraOpNumThreads: options.intraOpNumThreads ?? 1 },
-  );
+  const ensemble = await OnnxEnsemble.create(manifest, ensembleGraphs(model), {
+    device: options.device ?? 'cpu',
+    intraOpNumThreads: options.intraOpNumThreads ?? 1,
+  });
   try {
     const out = await ensemble.run(input, rows);
     const width = manifest.labels.length;
@@ -119,21 +134,23 @@ export async function checkParity(
       const diff = maxAbsDiff(out.baseLogits[i] ?? new Float32Array(0), expected, width, b.name);
       return { name: b.name, tolerance, maxAbsDiff: diff, passed: diff <= tolerance };
     });
-    if (spec.expected.meta_logits.length !== rows) {
-      throw new AnnamalaiError('model.invalid', {
-        detail: `${PARITY_FILE} has no ${rows} rows of meta logits`,
+    if (expectedMeta) {
+      if (expectedMeta.length !== rows) {
+        throw new AnnamalaiError('model.invalid', {
+          detail: `${PARITY_FILE} has no ${rows} rows of meta logits`,
+        });
+      }
+      const metaTolerance = manifest.base_models.some((b) => b.quantized)
+        ? spec.tolerance.quantized
+        : spec.tolerance.fp32;
+      const metaDiff = maxAbsDiff(out.logits, expectedMeta, width, 'meta');
+      checks.push({
+        name: 'meta',
+        tolerance: metaTolerance,
+        maxAbsDiff: metaDiff,
+        passed: metaDiff <= metaTolerance,
       });
     }
-    const metaTolerance = manifest.base_models.some((b) => b.quantized)
-      ? spec.tolerance.quantized
-      : spec.tolerance.fp32;
-    const metaDiff = maxAbsDiff(out.metaLogits, spec.expected.meta_logits, width, 'meta');
-    checks.push({
-      name: 'meta',
-      tolerance: metaTolerance,
-      maxAbsDiff: metaDiff,
-      passed: metaDiff <= metaTolerance,
-    });
     return { passed: checks.every((c) => c.passed), rows, checks, device: ensemble.device.kind };
   } finally {
     await ensemble.release();

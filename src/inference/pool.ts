@@ -18,7 +18,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AnnamalaiError } from '../core/errors.ts';
-import type { LoadedModel } from './manifest.ts';
+import { ensembleGraphs, type LoadedModel } from './manifest.ts';
 import type { DeviceChoice, DeviceSetting } from './onnx.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
@@ -347,8 +347,7 @@ function spawn(options: PoolOptions, device: DeviceSetting): Promise<{ slot: Slo
   const { model } = options;
   const workerData: WorkerInit = {
     manifest: model.manifest,
-    base: model.base.map((g) => g.bytes),
-    meta: model.meta.bytes,
+    graphs: ensembleGraphs(model),
     device,
     intraOpNumThreads: options.threadsPerWorker,
   };

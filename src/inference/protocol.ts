@@ -1,13 +1,12 @@
 /** Messages between the pool (main thread) and worker.ts. Types only. */
 import type { ErrorCode } from '../core/errors.ts';
-import type { ModelManifest } from './manifest.ts';
+import type { EnsembleGraphs, ModelManifest } from './manifest.ts';
 import type { DeviceChoice, DeviceSetting } from './onnx.ts';
 
 export interface WorkerInit {
   readonly manifest: ModelManifest;
-  /** Verified graph bytes in shared memory, in base_models order. */
-  readonly base: readonly Uint8Array[];
-  readonly meta: Uint8Array;
+  /** Verified graph bytes in shared memory: base models in base_models order, and the combination. */
+  readonly graphs: EnsembleGraphs;
   readonly device: DeviceSetting;
   readonly intraOpNumThreads: number;
 }

@@ -14,11 +14,10 @@ const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMes
 const init = workerData as WorkerInit;
 
 try {
-  const ensemble = await OnnxEnsemble.create(
-    init.manifest,
-    { base: init.base, meta: init.meta },
-    { device: init.device, intraOpNumThreads: init.intraOpNumThreads },
-  );
+  const ensemble = await OnnxEnsemble.create(init.manifest, init.graphs, {
+    device: init.device,
+    intraOpNumThreads: init.intraOpNumThreads,
+  });
   port.on('message', async (message: ToWorker) => {
     if (message.type !== 'run') return;
     try {

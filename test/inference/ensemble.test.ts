@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBaseLogits, maskedSoftmax, trainedMask } from '../../src/inference/ensemble.ts';
-import { loadModel } from '../../src/inference/manifest.ts';
+import { ensembleGraphs, loadModel } from '../../src/inference/manifest.ts';
 import { OnnxEnsemble } from '../../src/inference/onnx.ts';
 import {
   alphaLogits,
@@ -62,11 +62,10 @@ describe('fixture model through onnxruntime-node matches the closed form', () =>
 
   beforeAll(async () => {
     const model = await loadModel(TINY_MODEL_DIR);
-    ensemble = await OnnxEnsemble.create(
-      model.manifest,
-      { base: model.base.map((g) => g.bytes), meta: model.meta.bytes },
-      { device: 'cpu', intraOpNumThreads: 1 },
-    );
+    ensemble = await OnnxEnsemble.create(model.manifest, ensembleGraphs(model), {
+      device: 'cpu',
+      intraOpNumThreads: 1,
+    });
   });
   afterAll(() => ensemble.release());
 
@@ -86,14 +85,14 @@ describe('fixture model through onnxruntime-node matches the closed form', () =>
       const row = (m: Float32Array | undefined) => (m ?? new Float32Array(0)).subarray(i * 9, (i + 1) * 9);
       expectRow(row(out.baseLogits[0]), alphaLogits(s));
       expectRow(row(out.baseLogits[1]), betaLogits(s));
-      expectRow(row(out.metaLogits), metaLogits(s));
+      expectRow(row(out.logits), metaLogits(s));
       expectRow(out.probabilities[i] ?? [], expectedProbabilities(s));
     });
   });
 
   it('the untrained label gets exactly 0 though its logit is the largest, and rows sum to 1', async () => {
     const out = await ensemble.run(constant(0.5), 1);
-    const z = [...out.metaLogits];
+    const z = [...out.logits];
     expect(Math.max(...z)).toBe(z[QUESTION]);
     const p = out.probabilities[0] ?? new Float32Array(0);
     expect(LABELS[QUESTION]).toBe('question');
