@@ -8,10 +8,12 @@ import {
   constant,
   cycle,
   expectedProbabilities,
+  expectedSingleProbabilities,
   LABELS,
   metaLogits,
   QUESTION,
   TINY_MODEL_DIR,
+  TINY_SINGLE_MODEL_DIR,
 } from './fixture-maths.ts';
 
 const expectRow = (actual: ArrayLike<number>, expected: readonly number[]) => {
@@ -98,5 +100,52 @@ describe('fixture model through onnxruntime-node matches the closed form', () =>
     expect(LABELS[QUESTION]).toBe('question');
     expect(p[QUESTION]).toBe(0);
     expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+});
+
+describe('single-model fixture (one base model, no meta model) through onnxruntime-node', () => {
+  let ensemble: OnnxEnsemble;
+  const segments = [constant(0), constant(0.5), cycle([0.75, -0.25]), cycle([-0.75, -0.25, 0.25, 0.75])];
+
+  beforeAll(async () => {
+    const model = await loadModel(TINY_SINGLE_MODEL_DIR);
+    expect(model.combination).toEqual({ kind: 'single' });
+    ensemble = await OnnxEnsemble.create(model.manifest, ensembleGraphs(model), {
+      device: 'cpu',
+      intraOpNumThreads: 1,
+    });
+  });
+  afterAll(() => ensemble.release());
+
+  it('probabilities are the masked softmax of the base logits, equal to the float64 closed form', async () => {
+    const input = new Float32Array(segments.length * 80_000);
+    segments.forEach((s, i) => {
+      input.set(s, i * 80_000);
+    });
+    const out = await ensemble.run(input, segments.length);
+    expect(out.baseLogits).toHaveLength(1);
+    expect(out.logits).toBe(out.baseLogits[0]); // the model's logits are the base model's own
+    segments.forEach((s, i) => {
+      expectRow(out.logits.subarray(i * 9, (i + 1) * 9), alphaLogits(s));
+      expectRow(out.probabilities[i] ?? [], expectedSingleProbabilities(s));
+      expect(out.probabilities[i]?.[QUESTION]).toBe(0);
+    });
+  });
+
+  it('graphs of a stacked model are refused for a manifest without meta_model (and the reverse)', async () => {
+    const single = await loadModel(TINY_SINGLE_MODEL_DIR);
+    const stacked = await loadModel(TINY_MODEL_DIR);
+    const options = { device: 'cpu', intraOpNumThreads: 1 } as const;
+    const stackedGraphs = ensembleGraphs(stacked);
+    await expect(
+      OnnxEnsemble.create(
+        single.manifest,
+        { ...stackedGraphs, base: stackedGraphs.base.slice(0, 1) },
+        options,
+      ),
+    ).rejects.toThrow(/model.invalid: graphs for a stacked model, but the manifest has no meta_model/);
+    await expect(
+      OnnxEnsemble.create(stacked.manifest, { ...stackedGraphs, combination: { kind: 'single' } }, options),
+    ).rejects.toThrow(/model.invalid: graphs for a single model, but the manifest has meta_model/);
   });
 });

@@ -1,12 +1,14 @@
 /**
- * Independent float64 mirror of test/fixtures/make_fixture_model.py: the tiny fixture's graphs
+ * Independent float64 mirror of test/fixtures/make_fixture_model.py: the tiny fixtures' graphs
  * written out by hand, so tests compare onnxruntime's numbers with closed-form ones.
+ * tiny/ is stacked (alpha, beta, meta); tiny-single/ is alpha alone, without a meta model.
  */
 import { REPORT_LABELS } from '../../src/core/labels.ts';
 
 export const LABELS = REPORT_LABELS;
 export const QUESTION = 6;
 export const TINY_MODEL_DIR = new URL('../fixtures/models/tiny/', import.meta.url).pathname;
+export const TINY_SINGLE_MODEL_DIR = new URL('../fixtures/models/tiny-single/', import.meta.url).pathname;
 const L = 9;
 
 const alphaW = (k: number, j: number) => (((k * 5 + j * 2) % 7) - 3) / 4;
@@ -52,15 +54,20 @@ export const alphaLogits = (x: Float32Array) => affine(alphaFeatures(x), alphaW,
 export const betaLogits = (x: Float32Array) => affine(betaFeatures(x), betaW, betaB);
 export const metaLogits = (x: Float32Array) => affine([...alphaLogits(x), ...betaLogits(x)], metaW, metaB);
 
-/** Softmax over every label but "question", which gets 0. */
-export function expectedProbabilities(x: Float32Array): number[] {
-  const z = metaLogits(x);
+/** Softmax of `z` over every label but "question", which gets 0. */
+function softmaxButQuestion(z: readonly number[]): number[] {
   const trained = z.filter((_, j) => j !== QUESTION);
   const max = Math.max(...trained);
   const e = z.map((v, j) => (j === QUESTION ? 0 : Math.exp(v - max)));
   const total = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / total);
 }
+
+/** tiny/: the masked softmax of the meta logits. */
+export const expectedProbabilities = (x: Float32Array) => softmaxButQuestion(metaLogits(x));
+
+/** tiny-single/: the masked softmax of alpha's own logits. */
+export const expectedSingleProbabilities = (x: Float32Array) => softmaxButQuestion(alphaLogits(x));
 
 /** A 5-s segment whose every sample is `value` (dyadic values keep onnxruntime's sums exact). */
 export const constant = (value: number) => new Float32Array(80_000).fill(value);

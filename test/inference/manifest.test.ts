@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnnamalaiError } from '../../src/core/errors.ts';
 import { loadModelInfo, verifyModelFolder } from '../../src/inference/classifier.ts';
 import { loadModel, parseManifest, readManifest } from '../../src/inference/manifest.ts';
-import { TINY_MODEL_DIR } from './fixture-maths.ts';
+import { TINY_MODEL_DIR, TINY_SINGLE_MODEL_DIR } from './fixture-maths.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<AnnamalaiError> {
   try {
@@ -43,6 +43,27 @@ describe('model folder manifest', () => {
     expect(info.fixture).toBe(true);
     expect(info.name).toMatch(/TEST FIXTURE/);
     expect(info.trainedLabels).not.toContain('question');
+  });
+
+  it('the single-model fixture (no meta_model) loads as a single model of its one base model', async () => {
+    const model = await loadModel(TINY_SINGLE_MODEL_DIR);
+    expect(model.combination).toEqual({ kind: 'single' });
+    expect(model.base.map((g) => g.file)).toEqual(['alpha.onnx']);
+    expect(model.files.map((f) => f.file).sort()).toEqual(['alpha.onnx', 'parity-input.f32']);
+    const info = await loadModelInfo(TINY_SINGLE_MODEL_DIR);
+    expect(info.combination).toBe('single');
+    expect((await loadModelInfo(dir)).combination).toBe('stacked');
+  });
+
+  it('without meta_model, a graph still listed in files is verified but not loaded (listed files need not be used, like parity-input.f32)', async () => {
+    await editManifest((m) => {
+      delete m.meta_model;
+      m.base_models = (m.base_models as unknown[]).slice(0, 1);
+    });
+    const model = await loadModel(dir);
+    expect(model.combination).toEqual({ kind: 'single' });
+    expect(model.base.map((g) => g.file)).toEqual(['alpha.onnx']);
+    expect(model.files.map((f) => f.file)).toContain('meta.onnx');
   });
 
   it('a tampered file (same size) fails its sha256 check with model.invalid naming the file', async () => {
@@ -109,6 +130,11 @@ describe('model folder manifest', () => {
       /64 lowercase hex/,
     ],
     ['missing licence', (m: Record<string, unknown>) => delete m.licence, /licence/],
+    [
+      'no meta_model with two base models',
+      (m: Record<string, unknown>) => delete m.meta_model,
+      /base_models: without meta_model, exactly one base model is needed \(found 2\)/,
+    ],
   ])('a bad manifest (%s) fails with model.invalid saying why', async (_name, edit, why) => {
     await editManifest(edit);
     const error = await rejection(readManifest(dir));

@@ -4,7 +4,14 @@ import type { EmotionClassifier } from '../../src/core/ports.ts';
 import { createOnnxClassifier, defaultParallelism } from '../../src/inference/classifier.ts';
 import { type LoadedModel, loadModel } from '../../src/inference/manifest.ts';
 import { InferencePool, POOL_DEFAULTS, type PoolOptions } from '../../src/inference/pool.ts';
-import { constant, cycle, expectedProbabilities, TINY_MODEL_DIR } from './fixture-maths.ts';
+import {
+  constant,
+  cycle,
+  expectedProbabilities,
+  expectedSingleProbabilities,
+  TINY_MODEL_DIR,
+  TINY_SINGLE_MODEL_DIR,
+} from './fixture-maths.ts';
 
 // Mirrored in crashing-worker.ts (not imported: it must only run inside a worker).
 const EXIT_SENTINEL = 123.25;
@@ -15,10 +22,14 @@ const CRASHING_WORKER = new URL('./crashing-worker.ts', import.meta.url);
 /** A distinct, exactly summable segment per (call, index), so rows can be checked one by one. */
 const segmentFor = (call: number, index: number) => cycle([(call + 1) / 64, -(index + 1) / 128]);
 
-const expectRows = (rows: readonly Float32Array[], segments: readonly Float32Array[]) => {
+const expectRows = (
+  rows: readonly Float32Array[],
+  segments: readonly Float32Array[],
+  probabilities: (x: Float32Array) => number[] = expectedProbabilities,
+) => {
   expect(rows).toHaveLength(segments.length);
   rows.forEach((row, i) => {
-    const expected = expectedProbabilities(segments[i] ?? new Float32Array(0));
+    const expected = probabilities(segments[i] ?? new Float32Array(0));
     expected.forEach((p, j) => {
       expect(row[j]).toBeCloseTo(p, 6);
     });
@@ -204,6 +215,16 @@ describe('InferencePool', () => {
     expect(pool.stats().liveThreads).toBe(0); // no inference thread of any pool is left in this process
     expect(await codeOf(pool.run([s]))).toBe('aborted');
     await pool.close(); // idempotent
+  });
+
+  it('serves a single-model folder (no meta model): rows are the masked softmax of its base logits, across batches', async () => {
+    const single = await loadModel(TINY_SINGLE_MODEL_DIR);
+    const pool = await startPool({ model: single, workers: 2, maxBatch: 3 });
+    const calls = [0, 1, 2].map((call) => Array.from({ length: 4 }, (_, index) => segmentFor(call, index)));
+    const results = await Promise.all(calls.map((segments) => pool.run(segments)));
+    results.forEach((rows, call) => {
+      expectRows(rows, calls[call] ?? [], expectedSingleProbabilities);
+    });
   });
 
   it('rejects segments of the wrong length with inference.failed', async () => {
