@@ -31,8 +31,11 @@ export async function printDiagnostics(config: Config, logger: Logger): Promise<
       `model: ${identity.name} (${identity.id} ${identity.version})${identity.fixture ? ' [TEST FIXTURE]' : ''}`,
     );
     out.push(`  folder: ${config.MODEL_DIR}; ${files.length} files, sha256 verified`);
+    const bases = identity.baseModels.map((b) => `${b.name}${b.quantized ? ' (int8)' : ''}`).join(', ');
     out.push(
-      `  base models: ${identity.baseModels.map((b) => `${b.name}${b.quantized ? ' (int8)' : ''}`).join(', ')}`,
+      identity.combination === 'stacked'
+        ? `  base models: ${bases}; stacked by a meta model`
+        : `  base model: ${bases} alone (no meta model)`,
     );
     out.push(`  trained labels: ${identity.trainedLabels.join(', ')}`);
     out.push(`  licence: ${JSON.stringify(identity.licence)}`);

@@ -141,6 +141,17 @@ describe('annamalai analyze (end to end: real decoder, onnxruntime workers, SQLi
     expect(stdout).toMatch(/ffmpeg: /);
     expect(stdout).toMatch(/\[TEST FIXTURE\]/);
     expect(stdout).toMatch(/sha256 verified/);
+    expect(stdout).toMatch(/base models: alpha, beta \(int8\); stacked by a meta model/);
+    expect(stdout).toMatch(/parity with export: ok/);
+    expect(stdout).toMatch(/runs on: cpu/);
+  });
+
+  it('diagnostics verifies and runs a single-model folder and says it has no meta model', async () => {
+    const { code, stdout } = await cli(['diagnostics'], { MODEL_DIR: 'test/fixtures/models/tiny-single' });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/annamalai-test-fixture-tiny-single/);
+    expect(stdout).toMatch(/base model: alpha alone \(no meta model\)/);
+    expect(stdout).toMatch(/parity with export: ok/);
     expect(stdout).toMatch(/runs on: cpu/);
   });
 });
