@@ -96,3 +96,14 @@ def extract(
     a_parts = [parts[s][0] for s in sorted(parts)]
     b_parts = [parts[s][1] for s in sorted(parts)]
     return np.concatenate(a_parts), np.concatenate(b_parts)
+
+
+def read_shards(out_dir: Path, condition: str, n: int, key: str) -> np.ndarray:
+    """Features another extractor cached in the same shard layout; fails with the command to run if incomplete."""
+    paths = sorted(out_dir.glob(f"{condition}_[0-9][0-9][0-9][0-9]_*.npz"))
+    parts = [np.load(p)[key] for p in paths]
+    got = sum(len(x) for x in parts)
+    if got != n:
+        raise FileNotFoundError(f"{out_dir}: {got} of {n} {condition} rows cached; run its extraction first "
+                                "(make -C training yamnet-features for yamnet)")
+    return np.concatenate(parts)

@@ -1,4 +1,4 @@
-"""Graphs: Whisper-feature head (A), log-mel statistics head (B), meta learner, and wrappers."""
+"""Graphs: Whisper-feature head (A), heads on fixed feature vectors (B candidates), meta learner, wrappers."""
 
 from __future__ import annotations
 
@@ -84,10 +84,12 @@ class WhisperHead(nn.Module):
         return self.head(e), e
 
 
-class MelStatsHead(nn.Module):
-    def __init__(self, hidden: int, dropout: float) -> None:
+class VectorHead(nn.Module):
+    """A fixed feature vector [B, d] -> (logits [B, 9], the vector itself as the embedding)."""
+
+    def __init__(self, d_in: int, hidden: int, dropout: float) -> None:
         super().__init__()
-        self.head = MLPHead(MELSTATS_DIM, hidden, dropout)
+        self.head = MLPHead(d_in, hidden, dropout)
 
     def fit_norm(self, feats: torch.Tensor) -> None:
         self.head.norm.fit(feats)
@@ -125,13 +127,25 @@ class WhisperGraph(nn.Module):
         return self.head(pooled_layers(self.encoder(self.logmel(audio))))
 
 
-class MelStatsGraph(nn.Module):
-    """Exported base model B: audio [B, 80000] -> logits [B, 9], embedding [B, 242]."""
+class MelStats(nn.Module):
+    """audio [B, 80000] -> log-mel statistics [B, 242]."""
 
-    def __init__(self, head: MelStatsHead) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.logmel = LogMel()
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return melstats(self.logmel(audio))
+
+
+class VectorGraph(nn.Module):
+    """Exported base model on a fixed audio feature vector: audio [B, 80000] -> logits [B, 9], embedding [B, d]."""
+
+    def __init__(self, features: nn.Module, head: VectorHead) -> None:
+        super().__init__()
+        self.features = features
         self.head = head
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head(melstats(self.logmel(audio)))
+        out: tuple[torch.Tensor, torch.Tensor] = self.head(self.features(audio))
+        return out

@@ -13,7 +13,7 @@ import torch
 
 from .data import Clip, load_metadata, speaker_splits
 from .encoder import EncoderConfig, load_ct2_encoder
-from .features import Featurizer, OrtFeaturizer, extract
+from .features import Featurizer, OrtFeaturizer, extract, read_shards
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -33,8 +33,8 @@ class Dataset:
     language: np.ndarray
     speaker: np.ndarray
     fold: np.ndarray  # -1 test, 0..k-1 dev folds
-    feats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
-    # condition -> (clip indices, A feats, B feats)
+    feats: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = field(default_factory=dict)
+    # condition -> (clip indices, {base kind: features})
 
 
 def model_bin(cfg: dict[str, Any]) -> Path:
@@ -87,7 +87,10 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True) -> Dataset:
     root = Path(cfg["paths"]["corpora"])
     for cond, idx in feature_plan(cfg, ds):
         a, b = extract(feat, [clips[i].file for i in idx], root, cond, fdir / cond, cfg["seed"])
-        ds.feats[cond] = (idx, a, b)
+        f = {"whisper": a, "melstats": b}
+        for kind in cfg.get("extra_bases", []):  # cached by their own extractors, same plan and shard layout
+            f[kind] = read_shards(cache / "features" / f"{kind}-s{cfg['seed']}" / cond, cond, len(idx), "y")
+        ds.feats[cond] = (idx, f)
     return ds
 
 

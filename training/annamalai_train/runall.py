@@ -1,5 +1,6 @@
-"""Full run: selection on dev CV, stacked ensemble, held-out speakers, LOCO, random protocol,
-per-speaker standardisation curve, export, quantisation check, parity, timing, report."""
+"""Full run: settings, encoder depth and the shipped combination chosen on dev CV (speaker folds); held-out
+speakers; whole corpora and languages held out; the report's random protocol; per-speaker standardisation curve;
+export, quantisation check, parity, FLOPs, timing, report."""
 
 from __future__ import annotations
 
@@ -11,18 +12,33 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from .audio import degrade, load_audio
 from .data import corpus_weights, random_stratified_split
 from .encoder import EncoderConfig, load_ct2_encoder
-from .export import dft_basis_in_graph, export_base, export_meta, quantize, run_onnx, store_fp16, time_ms, write_manifest, write_parity
+from .export import (
+    dft_basis_in_graph,
+    export_base,
+    export_meta,
+    flops_per_segment,
+    quantize,
+    run_onnx,
+    store_fp16,
+    time_ms,
+    write_manifest,
+    write_parity,
+)
 from .features import Featurizer, OrtFeaturizer, clip_rng
 from .labels import LABELS, N_LABELS
-from .models import MelStatsGraph, MLPHead, WhisperGraph, WhisperHead
+from .models import MelStats, MLPHead, VectorGraph, WhisperGraph, WhisperHead
 from .pipeline import Dataset, model_bin
 from .report import write_report
 from .synth import synthetic_segments
-from .train import BASES, Feats, bank_from, fit_classifier, logits_of, refit_meta, scores, stack, table, train_base
+from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, scores, table, train_base
+
+MAX_MODEL_BYTES = 30 * 1024 * 1024
+SINGLE = "whisper alone"
 
 
 def log(msg: str) -> None:
@@ -36,28 +52,74 @@ def corpus_mean_wf1(y: np.ndarray, logits: np.ndarray, corpus: np.ndarray) -> fl
 def select_settings(ds: Dataset, bank: Feats, cfg: dict[str, Any], res: dict[str, Any]) -> tuple[str, bool]:
     """Choose corpus weighting and augmentation on dev CV (out-of-fold, speaker-independent)."""
     dev = np.flatnonzero(ds.fold >= 0)
-    folds = ds.fold[dev]
     sel: dict[str, Any] = {}
     trials = [("none", True), ("sqrt", True), ("sqrt", False)]
     for wmode, aug in trials:
         w = corpus_weights(ds.corpus, wmode)
         conds = ("clean", "aug") if aug else ("clean",)
         key = f"weighting={wmode},augment={aug}"
-        sel[key] = {}
-        for kind in ("whisper",):
-            oof = np.zeros((len(dev), N_LABELS), np.float32)
-            for f in np.unique(folds):
-                m = train_base(kind, bank, dev[folds != f], ds.y, w, cfg, cfg["seed"] + int(f), conds)
-                oof[folds == f] = logits_of(m, bank.x(kind, bank.lookup(dev[folds == f], "clean")))
-            s = scores(ds.y[dev], oof)
-            s["corpus_mean_weighted_f1"] = corpus_mean_wf1(ds.y[dev], oof, ds.corpus[dev])
-            sel[key][kind] = s
-            log(f"select {key} {kind}: {s}")
+        oof = whisper_oof(ds, bank, w, cfg, conds)
+        s = scores(ds.y[dev], oof)
+        s["corpus_mean_weighted_f1"] = corpus_mean_wf1(ds.y[dev], oof, ds.corpus[dev])
+        sel[key] = {"whisper": s}
+        log(f"select {key}: {s}")
     best = max(sel, key=lambda k: sel[k]["whisper"]["corpus_mean_weighted_f1"])
     res["selection"] = {"criterion": "dev 5-fold speaker-independent CV, whisper head alone, mean over corpora of weighted F1",
                         "trials": sel, "chosen": best}
-    wmode = best.split(",")[0].split("=")[1]
-    return wmode, best.endswith("True")
+    return parse_setting(best)
+
+
+def parse_setting(key: str) -> tuple[str, bool]:
+    return key.split(",")[0].split("=")[1], key.endswith("True")
+
+
+def whisper_oof(ds: Dataset, bank: Feats, w: np.ndarray, cfg: dict[str, Any], conds: tuple[str, ...]) -> np.ndarray:
+    dev = np.flatnonzero(ds.fold >= 0)
+    folds = ds.fold[dev]
+    oof = np.zeros((len(dev), N_LABELS), np.float32)
+    for f in np.unique(folds):
+        m = train_base("whisper", bank, dev[folds != f], ds.y, w, cfg, cfg["seed"] + int(f), conds)
+        oof[folds == f] = logits_of(m, bank.x("whisper", bank.lookup(dev[folds == f], "clean")))
+    return oof
+
+
+def select_depth(ds: Dataset, bank: Feats, full: np.ndarray, w: np.ndarray, cfg: dict[str, Any],
+                 conds: tuple[str, ...], res: dict[str, Any]) -> int:
+    """Encoder blocks kept: the shallowest candidate within tolerance of the best dev-CV score (smaller, faster)."""
+    if "depth_selection" not in res:
+        dev = np.flatnonzero(ds.fold >= 0)
+        trials = {}
+        for d in cfg["encoder"]["depth_candidates"]:
+            bank.by_kind["whisper"] = np.ascontiguousarray(full[:, :d])
+            oof = whisper_oof(ds, bank, w, cfg, conds)
+            trials[str(d)] = {**scores(ds.y[dev], oof),
+                              "corpus_mean_weighted_f1": corpus_mean_wf1(ds.y[dev], oof, ds.corpus[dev])}
+            log(f"depth {d}: {trials[str(d)]}")
+        tol = cfg["encoder"]["depth_tolerance"]
+        top = max(t["corpus_mean_weighted_f1"] for t in trials.values())
+        chosen = min(int(d) for d, t in trials.items() if t["corpus_mean_weighted_f1"] >= top - tol)
+        res["depth_selection"] = {
+            "criterion": f"dev 5-fold speaker CV, whisper head alone, corpus-mean weighted F1; the fewest blocks "
+                         f"within {tol * 100:.1f} points of the best", "trials": trials, "chosen": chosen}
+    d = int(res["depth_selection"]["chosen"])
+    bank.by_kind["whisper"] = np.ascontiguousarray(full[:, :d])
+    return d
+
+
+def candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, cfg: dict[str, Any],
+               kinds: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """What could ship: the Whisper head alone, or the report's meta learner over Whisper and one B model (with
+    the report's class-weighted CE or plain CE). Each: kinds, out-of-fold dev logits, eval logits, meta."""
+    out: dict[str, dict[str, Any]] = {
+        SINGLE: {"kinds": ("whisper",), "oof": main["oof"]["whisper"],
+                 "eval": {n: d["whisper"] for n, d in main["eval"].items()}, "meta": None}}
+    for b in kinds[1:]:
+        for cw in (True, False):
+            pair = ("whisper", b)
+            m = fit_meta(main, y_dev, folds, cfg, cfg["seed"], pair, cw)
+            name = f"stacked whisper+{b}" + (" (class-weighted CE, the report's)" if cw else " (plain CE)")
+            out[name] = {"kinds": pair, "oof": m["oof"], "eval": m["eval"], "meta": m["meta"], "class_weighted": cw}
+    return out
 
 
 def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +197,48 @@ def git_commit(repo: Path) -> str:
         return "uncommitted"
 
 
+EMB_DIM = {"whisper": 1024, "melstats": 242, "yamnet": 2048}
+
+
+def base_graph(kind: str, head: nn.Module, depth: int, cfg: dict[str, Any]) -> nn.Module:
+    """The exported graph of one base kind: raw audio [B, 80000] -> (logits, embedding)."""
+    if kind == "whisper":
+        assert isinstance(head, WhisperHead)
+        return WhisperGraph(load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth)), head).eval()
+    if kind == "melstats":
+        return VectorGraph(MelStats(), head).eval()  # type: ignore[arg-type]
+    if kind == "yamnet":
+        from .yamnet import YamnetEmbedder, load_port
+
+        return VectorGraph(YamnetEmbedder(load_port()), head).eval()  # type: ignore[arg-type]
+    raise ValueError(kind)
+
+
+def export_graph(kind: str, graph: nn.Module, ex: Path, model_dir: Path) -> dict[str, Any]:
+    """fp32 export, then lossless storage shrinking: float16-born weights as float16, the DFT basis computed."""
+    fp32 = ex / f"{kind}-fp32.onnx"
+    export_base(graph, fp32, EMB_DIM[kind])
+    half = ex / f"{kind}-fp16.onnx"
+    n16 = store_fp16(fp32, half)
+    if kind == "yamnet":  # int8-born weights as int8 + DequantizeLinear
+        from .yamnet import store_int8_born
+
+        store_int8_born(half, half)
+    dft_basis_in_graph(half, model_dir / f"{kind}.onnx") or (model_dir / f"{kind}.onnx").write_bytes(half.read_bytes())
+    return {"fp16_initializers": n16}
+
+
+def shipped_logits(model_dir: Path, kinds: tuple[str, ...], stacked: bool, segs: np.ndarray) -> dict[str, np.ndarray]:
+    lg = {k: run_onnx(model_dir / f"{k}.onnx", segs)[0] for k in kinds}
+    lg["shipped"] = (run_onnx(model_dir / "meta.onnx", np.concatenate([lg[k] for k in kinds], axis=1))[0]
+                     if stacked else lg["whisper"])
+    return lg
+
+
+def save(res: dict[str, Any], rep_dir: Path) -> None:
+    (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
+
+
 def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     t_start = time.time()
     torch.set_num_threads(2)
@@ -145,8 +249,12 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     rep_dir.mkdir(parents=True, exist_ok=True)
     cache = Path(cfg["paths"]["cache"])
     root = Path(cfg["paths"]["corpora"])
+    model_dir = Path(cfg["paths"]["model_dir"])
+    ex = cache / "export" / rid
+    ex.mkdir(parents=True, exist_ok=True)
     res: dict[str, Any] = {"run_id": rid, "config": cfg}
     bank = bank_from(ds.feats)
+    full = bank.by_kind["whisper"]
     y = ds.y
     dev = np.flatnonzero(ds.fold >= 0)
     test = np.flatnonzero(ds.fold == -1)
@@ -161,90 +269,82 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     assert not set(ds.speaker[dev]) & set(ds.speaker[test]), "speaker in two splits"
 
     prev = json.loads((rep_dir / "report.json").read_text()) if (rep_dir / "report.json").exists() else {}
-    if "selection" in prev:
-        res["selection"] = prev["selection"]
-        best = res["selection"]["chosen"]
-        wmode, aug = best.split(",")[0].split("=")[1], best.endswith("True")
-    else:
-        wmode, aug = select_settings(ds, bank, cfg, res)
-    for key in ("random_70_15_15", "leave_one_corpus_out", "extra_notes", "per_speaker_standardisation"):
+    for key in ("selection", "depth_selection", "random_70_15_15", "held_out_groups", "per_speaker_standardisation"):
         if key in prev:
             res[key] = prev[key]
+    wmode, aug = parse_setting(res["selection"]["chosen"]) if "selection" in res else select_settings(ds, bank, cfg, res)
     conds = ("clean", "aug") if aug else ("clean",)
     w = corpus_weights(ds.corpus, wmode)
-    log(f"chosen weighting={wmode} augment={aug}")
+    depth = select_depth(ds, bank, full, w, cfg, conds, res)
+    save(res, rep_dir)
+    log(f"chosen weighting={wmode} augment={aug} depth={depth}")
 
-    # main run: dev CV stacking, held-out test speakers
-    evals = {"test_clean": (test, "clean")}
-    for c in cfg["conditions_test"]:
-        evals[f"test_{c}"] = (test, c)
-    ckpt = cache / "export" / rid / "main.pt"
+    # dev CV: out-of-fold logits of every base kind and every candidate combination; held-out speakers
+    kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
+    evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]}}
+    ckpt = ex / "main.pt"
     if ckpt.exists():
         main = torch.load(ckpt, weights_only=False)
-        log("main stack loaded from checkpoint")
+        log("bases and candidates loaded from checkpoint")
     else:
-        main = stack(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds)
-        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        main = bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, kinds)
+        main["candidates"] = candidates(main, y[dev], ds.fold[dev], cfg, kinds)
         torch.save(main, ckpt)
-    # the report's meta learner uses class-weighted CE; check on dev CV whether that costs, and if so use
-    # plain CE (a validation-based choice, recorded in the report)
-    if "meta_selection" not in main:
-        alt = refit_meta(main, y[dev], ds.fold[dev], cfg, cfg["seed"] + 7, class_weighted=False)
-        a_cw = corpus_mean_wf1(y[dev], main["oof_meta"], ds.corpus[dev])
-        a_pl = corpus_mean_wf1(y[dev], alt["oof_meta"], ds.corpus[dev])
-        sel_m = {"class_weighted_ce (the report's)": {"dev_cv_corpus_mean_weighted_f1": a_cw,
-                                                     "dev_cv_weighted_f1": scores(y[dev], main["oof_meta"])["weighted_f1"],
-                                                     "test_clean_weighted_f1":
-                                                         scores(y[test], main["eval"]["test_clean"]["ensemble"])["weighted_f1"]},
-                 "plain_ce": {"dev_cv_corpus_mean_weighted_f1": a_pl,
-                              "dev_cv_weighted_f1": scores(y[dev], alt["oof_meta"])["weighted_f1"],
-                              "test_clean_weighted_f1": scores(y[test], alt["eval"]["test_clean"]["ensemble"])["weighted_f1"]}}
-        chosen = "plain_ce" if a_pl > a_cw else "class_weighted_ce (the report's)"
-        sel_m["chosen (by dev CV)"] = chosen  # type: ignore[assignment]
-        if a_pl > a_cw:
-            main = alt
-        main["meta_selection"] = sel_m
-        torch.save(main, ckpt)
-    res["meta_selection"] = main["meta_selection"]
-    cfg["meta"]["class_weighted"] = main["meta_selection"]["chosen (by dev CV)"] != "plain_ce"
-    log(f"meta selection: {res['meta_selection']}")
-    oof_all = dict(main["oof"])
-    oof_all["ensemble"] = main["oof_meta"]
+    cands: dict[str, dict[str, Any]] = main["candidates"]
+    dev_scores = {n: {**scores(y[dev], c["oof"]), "corpus_mean_weighted_f1": corpus_mean_wf1(y[dev], c["oof"], ds.corpus[dev])}
+                  for n, c in cands.items()}
+    chosen = max(dev_scores, key=lambda n: dev_scores[n]["corpus_mean_weighted_f1"])
+    ship = cands[chosen]
+    stacked = ship["meta"] is not None
+    res["combination_selection"] = {
+        "criterion": "dev 5-fold speaker CV (meta learners on out-of-fold base logits, scored out of fold on the "
+                     "same speaker folds), corpus-mean weighted F1", "dev_cv": dev_scores, "chosen": chosen}
+    log(f"combination: {chosen}; {dev_scores}")
+    res["columns"] = list(kinds) + [n for n in cands if n != SINGLE]
+    res["shipped_column"] = "whisper" if chosen == SINGLE else chosen
+
+    def cols(per_kind: dict[str, np.ndarray], name: str | None) -> dict[str, np.ndarray]:
+        d = dict(per_kind)
+        for n, c in cands.items():
+            if n != SINGLE:
+                d[n] = c["oof"] if name is None else c["eval"][name]
+        return d
+
+    oof_all = cols(main["oof"], None)
     res["dev_cv"] = table(y[dev], oof_all, ds.corpus[dev])
     res["dev_cv"]["corpus_mean_weighted_f1"] = {k: corpus_mean_wf1(y[dev], v, ds.corpus[dev]) for k, v in oof_all.items()}
     res["test"] = {}
-    for name, d in main["eval"].items():
+    for name in evals:
+        d = cols(main["eval"][name], name)
         t = table(y[test], d, ds.corpus[test])
         t.update({f"lang:{k}": v for k, v in table(y[test], d, ds.language[test]).items() if k.startswith("by:")})
         t["corpus_mean_weighted_f1"] = {k: corpus_mean_wf1(y[test], v, ds.corpus[test]) for k, v in d.items()}
         res["test"][name] = t
-    res["test_logits_clean_ensemble"] = main["eval"]["test_clean"]["ensemble"].tolist()
-    log(f"main test clean: {res['test']['test_clean']['ensemble']}")
-    (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
+    shipped_test = ship["eval"]["test_clean"]
+    res["test_logits_clean_shipped"] = shipped_test.tolist()
+    save(res, rep_dir)
+    log(f"held-out clean: {res['test']['test_clean'][res['shipped_column']]}")
 
+    # export the chosen combination (and nothing else: stale files of an earlier choice are removed)
     head_a = main["models"]["whisper"]
     res["layer_weights"] = torch.softmax(head_a.layer_logits.detach(), 0).tolist()
-
-    # export
-    model_dir = Path(cfg["paths"]["model_dir"])
     model_dir.mkdir(parents=True, exist_ok=True)
-    ex = cache / "export" / rid
-    ex.mkdir(parents=True, exist_ok=True)
-    enc = load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=cfg["encoder"]["n_blocks"]))
-    ga = WhisperGraph(enc, head_a).eval()
-    gb = MelStatsGraph(main["models"]["melstats"]).eval()
-    export_base(ga, ex / "whisper-fp32.onnx", ga.head.head.norm.mean.shape[0])
-    export_base(gb, ex / "melstats-fp32.onnx", 242)
-    dft_basis_in_graph(ex / "melstats-fp32.onnx", model_dir / "melstats.onnx")  # 643 KB less on disk
-    export_meta(main["meta"], model_dir / "meta.onnx", 9 * len(BASES))
+    for old in [*model_dir.glob("*.onnx"), model_dir / "parity.json", model_dir / "parity-input.f32"]:
+        old.unlink(missing_ok=True)
+    graphs = {k: base_graph(k, main["models"][k], depth, cfg) for k in ship["kinds"]}
+    res["export"] = {k: export_graph(k, g, ex, model_dir) for k, g in graphs.items()}
+    if stacked:
+        export_meta(ship["meta"], model_dir / "meta.onnx", 9 * len(ship["kinds"]))
 
-    # int8 check on validation speakers (fold 0): head trained on folds != 0, fp32 vs int8 encoder features
-    featq = cache / f"featurizer-b{cfg['encoder']['n_blocks']}-int8.onnx"
-    quantize(cache / f"featurizer-b{cfg['encoder']['n_blocks']}.onnx", featq)
+    # int8 check on validation speakers (fold 0): head trained on the other folds, fp32 vs int8 encoder features
+    enc = load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth))
+    featq = cache / f"featurizer-b{depth}-int8.onnx"
+    qa = OrtFeaturizer(Featurizer(enc), cache / f"featurizer-b{depth}.onnx")  # exports the fp32 featurizer once
+    quantize(cache / f"featurizer-b{depth}.onnx", featq)
+    qa = OrtFeaturizer(Featurizer(enc), featq)
     v0 = dev[ds.fold[dev] == 0]
     m0 = train_base("whisper", bank, dev[ds.fold[dev] != 0], y, w, cfg, cfg["seed"], conds)
     segs = segments_for(ds, v0, root, "clean", cfg["seed"])
-    qa = OrtFeaturizer(Featurizer(enc), featq)
     fq = np.concatenate([qa(torch.from_numpy(segs[i : i + 4]))[0].numpy() for i in range(0, len(segs), 4)])
     s32 = scores(y[v0], logits_of(m0, bank.x("whisper", bank.lookup(v0, "clean"))))
     s8 = scores(y[v0], logits_of(m0, torch.from_numpy(fq)))
@@ -255,76 +355,83 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     log(f"quantization: {res['quantization']}")
     if use_q:
         quantize(ex / "whisper-fp32.onnx", model_dir / "whisper.onnx")
-    else:  # fp32 compute; float16 storage of the (float16-born) Whisper weights is lossless
-        res["quantization"]["fp16_storage_initializers"] = store_fp16(ex / "whisper-fp32.onnx", ex / "whisper-fp16.onnx")
-        dft_basis_in_graph(ex / "whisper-fp16.onnx", model_dir / "whisper.onnx")
-
-    # the shipped files end to end on held-out speakers (clean)
-    tsegs = segments_for(ds, test, root, "clean", cfg["seed"])
-    la = run_onnx(model_dir / "whisper.onnx", tsegs)[0]
-    lb = run_onnx(model_dir / "melstats.onnx", tsegs)[0]
-    lm = run_onnx(model_dir / "meta.onnx", np.concatenate([la, lb], axis=1))[0]
-    res["shipped_onnx_test_clean"] = {"whisper": scores(y[test], la), "melstats": scores(y[test], lb),
-                                      "ensemble": scores(y[test], lm)}
-    log(f"shipped onnx test clean: {res['shipped_onnx_test_clean']}")
-
-    # parity
-    audio = synthetic_segments()
-    pa_q = run_onnx(model_dir / "whisper.onnx", audio)[0]
-    with torch.no_grad():
-        pa_t = ga(torch.from_numpy(audio))[0].numpy()
-        pb_t = gb(torch.from_numpy(audio))[0].numpy()
-        pa = pa_q if use_q else pa_t
-        pm_t = main["meta"](torch.from_numpy(np.concatenate([pa, pb_t], axis=1))).numpy()
-    pb_o = run_onnx(model_dir / "melstats.onnx", audio)[0]
-    pm_o = run_onnx(model_dir / "meta.onnx", np.concatenate([pa, pb_t], axis=1).astype(np.float32))[0]
-    res["parity_python"] = {"melstats_ort_vs_torch": float(np.abs(pb_o - pb_t).max()),
-                            "meta_ort_vs_torch": float(np.abs(pm_o - pm_t).max()),
-                            "whisper_int8_vs_fp32_torch": float(np.abs(pa_q - pa_t).max())}
-    write_parity(model_dir, audio, {"whisper": pa, "melstats": pb_t}, pm_t,
-                 {"whisper": "onnxruntime-python (int8 graph)" if use_q else "pytorch-fp32",
-                  "melstats": "pytorch-fp32", "meta": "pytorch-fp32"})
-    for bsz in (1, 3, 16):  # dynamic batch
-        run_onnx(model_dir / "whisper.onnx", np.zeros((bsz, 80000), np.float32), batch=bsz)
-
-    res["timing_ms_per_segment"] = time_ms([model_dir / "whisper.onnx", model_dir / "melstats.onnx",
-                                            model_dir / "meta.onnx"], len(BASES))
-    res["model_bytes"] = {p.name: p.stat().st_size for p in sorted(model_dir.glob("*.onnx"))}
+    files = [f"{k}.onnx" for k in ship["kinds"]] + (["meta.onnx"] if stacked else [])
+    res["model_bytes"] = {f: (model_dir / f).stat().st_size for f in files}
     res["model_bytes"]["total"] = sum(res["model_bytes"].values())
+    if res["model_bytes"]["total"] > MAX_MODEL_BYTES:
+        raise RuntimeError(f"model files total {res['model_bytes']['total']} bytes, over the 30 MB budget")
+
+    # the shipped files end to end on held-out speakers, every condition (audio degraded afresh, same seeds)
+    res["shipped_onnx_test"] = {}
+    for name, (clips, cond) in evals.items():
+        lg = shipped_logits(model_dir, ship["kinds"], stacked, segments_for(ds, clips, root, cond, cfg["seed"]))
+        res["shipped_onnx_test"][name] = table(y[test], lg, ds.corpus[test])
+        log(f"shipped onnx {name}: {res['shipped_onnx_test'][name]['shipped']}")
+    save(res, rep_dir)
+
+    # parity (PyTorch reference; onnxruntime's own output for an int8 graph)
+    audio = synthetic_segments()
+    with torch.no_grad():
+        ref = {k: g(torch.from_numpy(audio))[0].numpy() for k, g in graphs.items()}
+    ort_out = {k: run_onnx(model_dir / f"{k}.onnx", audio)[0] for k in ship["kinds"]}
+    if use_q:
+        ref["whisper"] = ort_out["whisper"]
+    res["parity_python"] = {f"{k}_ort_vs_reference": float(np.abs(ort_out[k] - ref[k]).max()) for k in ship["kinds"]}
+    meta_ref = None
+    if stacked:
+        mi = np.concatenate([ref[k] for k in ship["kinds"]], axis=1).astype(np.float32)
+        with torch.no_grad():
+            meta_ref = ship["meta"](torch.from_numpy(mi)).numpy()
+        res["parity_python"]["meta_ort_vs_reference"] = float(np.abs(run_onnx(model_dir / "meta.onnx", mi)[0] - meta_ref).max())
+    write_parity(model_dir, audio, ref, meta_ref,
+                 {k: "onnxruntime-python (int8 graph)" if (k == "whisper" and use_q) else "pytorch-fp32" for k in files})
+    for k in ship["kinds"]:
+        for bsz in (1, 3, 16):  # dynamic batch
+            run_onnx(model_dir / f"{k}.onnx", np.zeros((bsz, 80000), np.float32), batch=bsz)
+
+    res["flops_per_segment"] = {f"{k}.onnx": flops_per_segment(g) for k, g in graphs.items()}
+    if stacked:
+        res["flops_per_segment"]["meta.onnx"] = flops_per_segment(ship["meta"], 9 * len(ship["kinds"]))
+    res["flops_per_segment"]["total"] = sum(res["flops_per_segment"].values())
+    res["timing_ms_per_segment"] = time_ms([model_dir / f for f in files], len(ship["kinds"]))
     res["train_time_s"] = time.time() - t_start
     verify = json.loads((cache / "verify.json").read_text()) if (cache / "verify.json").exists() else {}
     res["weights_verification"] = verify
-    (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
-    write_report(res, rep_dir, ds, y[test], main["eval"]["test_clean"]["ensemble"])
+    save(res, rep_dir)
+    write_report(res, rep_dir, ds, y[test], shipped_test)
 
-    tc = res["test"]["test_clean"]
+    sc = res["shipped_column"]
     headline = {
         "split": (f"held-out speakers ({res['data']['test_speakers']} speakers, {len(test)} clips, 8 corpora; "
                   "TESS not in test), clean 5-s windows"),
-        "weighted_f1": tc["ensemble"]["weighted_f1"], "accuracy": tc["ensemble"]["accuracy"],
-        "macro_f1": tc["ensemble"]["macro_f1"],
-        "weighted_f1_opus32": res["test"]["test_opus32"]["ensemble"]["weighted_f1"],
-        "weighted_f1_noise10db": res["test"]["test_noise10"]["ensemble"]["weighted_f1"],
-        "shipped_onnx_weighted_f1_clean": res["shipped_onnx_test_clean"]["ensemble"]["weighted_f1"],
-        "dev_cv_weighted_f1": res["dev_cv"]["ensemble"]["weighted_f1"],
-        "ms_per_segment_onnxruntime_2_threads": res["timing_ms_per_segment"]["ensemble_total"],
+        "combination": chosen,
+        "weighted_f1": res["test"]["test_clean"][sc]["weighted_f1"],
+        "accuracy": res["test"]["test_clean"][sc]["accuracy"],
+        "macro_f1": res["test"]["test_clean"][sc]["macro_f1"],
+        "weighted_f1_opus32": res["test"]["test_opus32"][sc]["weighted_f1"],
+        "weighted_f1_noise10db": res["test"]["test_noise10"][sc]["weighted_f1"],
+        "shipped_onnx_weighted_f1": {n: t["shipped"]["weighted_f1"] for n, t in res["shipped_onnx_test"].items()},
+        "dev_cv_weighted_f1": dev_scores[chosen]["weighted_f1"],
+        "ms_per_segment_onnxruntime_2_threads": res["timing_ms_per_segment"]["total"],
+        "flops_per_segment": res["flops_per_segment"]["total"],
         "report": f"training/reports/{rid}/report.md",
     }
-    bases = [
-        {"name": "whisper", "file": "whisper.onnx", "input": "audio", "logits_output": "logits",
-         "embedding_output": "embedding", "quantized": bool(use_q)},
-        {"name": "melstats", "file": "melstats.onnx", "input": "audio", "logits_output": "logits",
-         "embedding_output": "embedding", "quantized": False},
-    ]
-    repo = Path(cfg["paths"]["model_dir"]).parent.parent
-    write_manifest(model_dir, bases, {
+    base_entries = [{"name": k, "file": f"{k}.onnx", "input": "audio", "logits_output": "logits",
+                     "embedding_output": "embedding", "quantized": bool(use_q and k == "whisper")}
+                    for k in ship["kinds"]]
+    repo = model_dir.parent.parent
+    write_manifest(model_dir, base_entries, stacked, {
+        "id": "annamalai-whisper" + ("-ensemble" if stacked else ""),
+        "version": "2.0.0",
+        "name": (f"Whisper-base encoder (blocks 1-{depth})" + (f" + {ship['kinds'][1]}, stacked ensemble" if stacked
+                                                              else ", MLP head (chosen over the stacked ensembles on dev CV)")),
         "metrics": headline,
         "provenance": {
             "weights": {"source": verify.get("source"), "sha256": verify.get("model_bin_sha256"),
                         "verification": {k: verify.get(k) for k in ("mel_filters_max_abs_diff_vs_openai_whisper",
                                                                    "logmel_max_abs_diff_vs_torch_stft",
                                                                    "encoder_5s_vs_ctranslate2")},
-                        "encoder_blocks_kept": cfg["encoder"]["n_blocks"], "positions": 250},
+                        "encoder_blocks_kept": depth, "positions": 250},
             "data": "9 acted corpora in ../shared/corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, "
                     "emotiontts, ASED, TurEV-DB); no corpus audio ships",
             "bored": "only EmoDB (German) has 'bored'",
@@ -333,7 +440,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
             "corpus_weighting": wmode, "augmentation": aug,
         },
         "licence": {
-            "weights": "MIT (OpenAI Whisper)",
+            "weights": "MIT (OpenAI Whisper)" + ("; YAMNet Apache-2.0" if "yamnet" in ship["kinds"] else ""),
             "data": "RAVDESS CC BY-NC-SA 4.0; TESS CC BY-NC-ND 4.0; EmoDB research use; Indian EmoSpeech and "
                     "emotiontts CC BY-NC-SA 4.0; TurEV-DB CC BY-NC-ND 4.0 (README); EMOVO, BAVED, ASED no licence "
                     "stated (research use only)",
@@ -341,44 +448,68 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         },
     })
     log(f"model exported in {time.time() - t_start:.0f}s; extra evaluations next")
-    extra_evals(cfg, ds, bank, y, w, conds, dev, res, rep_dir)
+    extra_evals(cfg, ds, bank, w, conds, kinds, res, rep_dir, stacked, ship)
     if "per_speaker_standardisation" not in res:
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
     res["total_time_s"] = time.time() - t_start
-    (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
-    write_report(res, rep_dir, ds, y[test], main["eval"]["test_clean"]["ensemble"])
+    save(res, rep_dir)
+    write_report(res, rep_dir, ds, y[test], shipped_test)
     man = json.loads((model_dir / "manifest.json").read_text())
-    man["metrics"]["random_70_15_15_weighted_f1"] = res["random_70_15_15"]["ensemble"]["weighted_f1"]
-    man["metrics"]["leave_one_corpus_out_weighted_f1"] = {
-        c: t["ensemble"]["weighted_f1"] for c, t in res["leave_one_corpus_out"].items()}
+    man["metrics"]["random_70_15_15_weighted_f1"] = res["random_70_15_15"][sc]["weighted_f1"]
+    man["metrics"]["held_out_whole_groups_weighted_f1"] = {
+        g: t["shipped"]["weighted_f1"] for g, t in res["held_out_groups"].items() if "shipped" in t}
     (model_dir / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
     log(f"done in {time.time() - t_start:.0f}s")
 
 
-def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, y: np.ndarray, w: np.ndarray,
-                conds: tuple[str, ...], dev: np.ndarray, res: dict[str, Any], rep_dir: Path) -> None:
+def held_out_groups(ds: Dataset) -> dict[str, np.ndarray]:
+    """Whole corpora, and languages that are not one corpus (English spans three, Hindi is part of one)."""
+    groups = {f"corpus {c}": ds.corpus == c for c in np.unique(ds.corpus)}
+    for lang in np.unique(ds.language):
+        m = ds.language == lang
+        if not any(np.array_equal(m, g) for g in groups.values()):
+            groups[f"language {lang}"] = m
+    return groups
+
+
+def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, conds: tuple[str, ...],
+                kinds: tuple[str, ...], res: dict[str, Any], rep_dir: Path, stacked: bool,
+                ship: dict[str, Any]) -> None:
+    y = ds.y
+    dev = np.flatnonzero(ds.fold >= 0)
     # the report's own protocol: random stratified 70/15/15 over clips (speakers shared across splits)
     if "random_70_15_15" not in res:
         r = random_stratified_split(y, cfg["seed"])
         tr = np.flatnonzero(r == 0)
         te = np.flatnonzero(r == 2)
         rf = np.random.default_rng(cfg["seed"]).integers(0, 5, len(tr))
-        rnd = stack(bank, y, w, tr, rf, {"random_test": (te, "clean")}, cfg, cfg["seed"], conds)
-        res["random_70_15_15"] = table(y[te], rnd["eval"]["random_test"], ds.corpus[te])
-        log(f"random protocol: {res['random_70_15_15']['ensemble']}")
-        (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
+        rnd = bases(bank, y, w, tr, rf, {"random_test": (te, "clean")}, cfg, cfg["seed"], conds, kinds)
+        d = dict(rnd["eval"]["random_test"])
+        for b in kinds[1:]:
+            m = fit_meta(rnd, y[tr], rf, cfg, cfg["seed"], ("whisper", b), True)
+            d[f"stacked whisper+{b} (class-weighted CE, the report's)"] = m["eval"]["random_test"]
+        res["random_70_15_15"] = table(y[te], d, ds.corpus[te])
+        log(f"random protocol: { {k: v['weighted_f1'] for k, v in res['random_70_15_15'].items() if 'n' in v} }")
+        save(res, rep_dir)
 
-    # whole corpora held out
-    res.setdefault("leave_one_corpus_out", {})
-    for c in cfg["loco_corpora"]:
-        if c in res["leave_one_corpus_out"]:
+    # whole corpora and languages held out: trained on the dev speakers of everything else
+    res.setdefault("held_out_groups", {})
+    for g, m in held_out_groups(ds).items():
+        if g in res["held_out_groups"]:
             continue
-        trc = dev[ds.corpus[dev] != c]
-        tec = np.flatnonzero(ds.corpus == c)
-        lo = stack(bank, y, w, trc, ds.fold[trc], {c: (tec, "clean")}, cfg, cfg["seed"], conds)
-        res["leave_one_corpus_out"][c] = table(y[tec], lo["eval"][c])
-        log(f"LOCO {c}: {res['leave_one_corpus_out'][c]['ensemble']}")
-        (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
-    (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
-
+        trg = dev[~m[dev]]
+        teg = np.flatnonzero(m)
+        ev = {g: (teg, "clean")}
+        if stacked:
+            lo = bases(bank, y, w, trg, ds.fold[trg], ev, cfg, cfg["seed"], conds, kinds)
+            d = dict(lo["eval"][g])
+            d["shipped"] = fit_meta(lo, y[trg], ds.fold[trg], cfg, cfg["seed"], ship["kinds"],
+                                    ship["class_weighted"])["eval"][g]
+        else:
+            d = {k: logits_of(train_base(k, bank, trg, y, w, cfg, cfg["seed"] + 100, conds), bank.x(k, bank.lookup(teg, "clean")))
+                 for k in kinds}
+            d["shipped"] = d["whisper"]
+        res["held_out_groups"][g] = table(y[teg], d)
+        log(f"held out {g}: {res['held_out_groups'][g]['shipped']}")
+        save(res, rep_dir)

@@ -18,7 +18,7 @@ from .export import export_base, export_meta, quantize, run_onnx, write_manifest
 from .features import Featurizer
 from .frontend import SAMPLE_RATE, SEGMENT_SAMPLES
 from .labels import N_LABELS
-from .models import MelStatsGraph, MelStatsHead, MetaMLP, WhisperGraph, WhisperHead
+from .models import MelStats, MetaMLP, VectorGraph, VectorHead, WhisperGraph, WhisperHead
 from .train import class_weights, fit_classifier, logits_of
 
 TINY = EncoderConfig(d_model=64, n_heads=2, n_blocks=2)
@@ -49,11 +49,11 @@ def run(out_dir: Path, n: int = 24, seed: int = 0) -> dict[str, float]:
     a, b = feat(torch.from_numpy(audio))
     w = np.ones(n)
     ha = fit_classifier(WhisperHead(TINY.n_blocks, 2 * TINY.d_model, 16, 0.1), a, y, w, HP, seed)
-    hb = fit_classifier(MelStatsHead(16, 0.1), b, y, w, HP, seed)
-    assert isinstance(ha, WhisperHead) and isinstance(hb, MelStatsHead)
+    hb = fit_classifier(VectorHead(b.shape[1], 16, 0.1), b, y, w, HP, seed)
+    assert isinstance(ha, WhisperHead) and isinstance(hb, VectorHead)
     xm = torch.from_numpy(np.concatenate([logits_of(ha, a), logits_of(hb, b)], axis=1))
     meta = fit_classifier(MetaMLP(2 * N_LABELS), xm, y, w, HP, seed, class_weights(y))
-    ga, gb = WhisperGraph(enc, ha).eval(), MelStatsGraph(hb).eval()
+    ga, gb = WhisperGraph(enc, ha).eval(), VectorGraph(MelStats(), hb).eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32 = out_dir / "whisper-fp32.onnx"
     export_base(ga, fp32, 2 * TINY.d_model)
@@ -82,7 +82,7 @@ def run(out_dir: Path, n: int = 24, seed: int = 0) -> dict[str, float]:
         {"name": "melstats", "file": "melstats.onnx", "input": "audio", "logits_output": "logits",
          "embedding_output": "embedding", "quantized": False},
     ]
-    write_manifest(out_dir, bases, {"id": "annamalai-smoke", "name": "CI smoke model (random encoder)",
+    write_manifest(out_dir, bases, True, {"id": "annamalai-smoke", "name": "CI smoke model (random encoder)",
                                     "fixture": True, "metrics": {}, "provenance": {"weights": "random"}})
     res = {
         "melstats_ort_vs_torch": float(np.abs(lb_o - lb_t).max()),

@@ -11,9 +11,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from torch import nn
 
 from .labels import LABELS, N_LABELS, TRAINED_IDX
-from .models import MelStatsHead, MetaMLP, WhisperHead
-
-BASES = ("whisper", "melstats")
+from .models import MetaMLP, VectorHead, WhisperHead
 
 
 def set_seed(seed: int) -> None:
@@ -37,12 +35,12 @@ def scores(y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
     }
 
 
-def make_head(kind: str, cfg: dict[str, Any], a_shape: tuple[int, ...]) -> WhisperHead | MelStatsHead:
+def make_head(kind: str, cfg: dict[str, Any], shape: tuple[int, ...]) -> WhisperHead | VectorHead:
+    """A head for one base-model kind; shape is that kind's feature array shape (rows first)."""
+    h = cfg[f"head_{kind}"]
     if kind == "whisper":
-        h = cfg["head_whisper"]
-        return WhisperHead(a_shape[1], a_shape[2], h["hidden"], h["dropout"])
-    h = cfg["head_melstats"]
-    return MelStatsHead(h["hidden"], h["dropout"])
+        return WhisperHead(shape[1], shape[2], h["hidden"], h["dropout"])
+    return VectorHead(shape[1], h["hidden"], h["dropout"])
 
 
 def fit_classifier(
@@ -100,10 +98,9 @@ def class_weights(y: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Feats:
-    """Feature bank: rows of A and B features with clip index and condition."""
+    """Feature bank: per base-model kind an array with one row per (clip, condition)."""
 
-    a: np.ndarray
-    b: np.ndarray
+    by_kind: dict[str, np.ndarray]
     clip: np.ndarray
     cond: np.ndarray
 
@@ -112,7 +109,7 @@ class Feats:
         return np.flatnonzero(m)
 
     def x(self, kind: str, rows: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(self.a[rows] if kind == "whisper" else self.b[rows]).float()
+        return torch.from_numpy(self.by_kind[kind][rows]).float()
 
     def lookup(self, clips: np.ndarray, cond: str) -> np.ndarray:
         """rows for clips (in that order) under cond."""
@@ -121,14 +118,13 @@ class Feats:
         return np.array([pos[int(c)] for c in clips], dtype=np.int64)
 
 
-def bank_from(ds_feats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Feats:
-    a, b, clip, cond = [], [], [], []
-    for c, (idx, fa, fb) in ds_feats.items():
-        a.append(fa)
-        b.append(fb)
-        clip.append(idx)
-        cond.append(np.full(len(idx), c))
-    return Feats(np.concatenate(a), np.concatenate(b), np.concatenate(clip), np.concatenate(cond))
+def bank_from(ds_feats: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]) -> Feats:
+    """condition -> (clip indices, {kind: features}) -> one bank; every condition must hold every kind."""
+    kinds = sorted({k for _, f in ds_feats.values() for k in f})
+    by_kind = {k: np.concatenate([f[k] for _, f in ds_feats.values()]) for k in kinds}
+    clip = np.concatenate([idx for idx, _ in ds_feats.values()])
+    cond = np.concatenate([np.full(len(idx), c) for c, (idx, _) in ds_feats.items()])
+    return Feats(by_kind, clip, cond)
 
 
 def train_base(
@@ -136,13 +132,13 @@ def train_base(
     cfg: dict[str, Any], seed: int, train_conds: tuple[str, ...],
 ) -> nn.Module:
     rows = bank.rows(train_clips, train_conds)
-    hp = cfg["head_whisper"] if kind == "whisper" else cfg["head_melstats"]
-    model = make_head(kind, cfg, bank.a.shape)
+    hp = cfg[f"head_{kind}"]
+    model = make_head(kind, cfg, bank.by_kind[kind].shape)
     clip = bank.clip[rows]
     return fit_classifier(model, bank.x(kind, rows), y_all[clip], w_all[clip], hp, seed)
 
 
-def stack(
+def bases(
     bank: Feats,
     y_all: np.ndarray,
     w_all: np.ndarray,
@@ -151,60 +147,42 @@ def stack(
     evals: dict[str, tuple[np.ndarray, str]],
     cfg: dict[str, Any],
     seed: int,
-    train_conds: tuple[str, ...] = ("clean", "aug"),
-    kinds: tuple[str, ...] = BASES,
+    train_conds: tuple[str, ...],
+    kinds: tuple[str, ...],
 ) -> dict[str, Any]:
-    """Out-of-fold base logits on train_clips (folds aligned with train_clips), meta learner with
-    5-fold CV on them, final base models on all train_clips; logits for each eval set.
-
-    Returns oof {kind: logits}, oof_meta, eval {name: {kind: logits, 'ensemble': logits}}, models.
-    """
-    uniq = np.unique(folds)
+    """Out-of-fold logits of each base kind on train_clips (folds aligned with train_clips), final models on all
+    train_clips, and their logits on each eval set: {oof: {kind}, models: {kind}, eval: {name: {kind}}}."""
     oof = {k: np.zeros((len(train_clips), N_LABELS), np.float32) for k in kinds}
-    for f in uniq:
+    for f in np.unique(folds):
         tr, va = train_clips[folds != f], train_clips[folds == f]
         for k in kinds:
             m = train_base(k, bank, tr, y_all, w_all, cfg, seed + int(f), train_conds)
             oof[k][folds == f] = logits_of(m, bank.x(k, bank.lookup(va, "clean")))
     final = {k: train_base(k, bank, train_clips, y_all, w_all, cfg, seed + 100, train_conds) for k in kinds}
-    ytr = y_all[train_clips]
-    xm = torch.from_numpy(np.concatenate([oof[k] for k in kinds], axis=1))
-    cw = class_weights(ytr) if cfg["meta"].get("class_weighted", True) else None
-    oof_meta = np.zeros_like(oof[kinds[0]])
-    for f in uniq:
-        meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]),
-                              xm[folds != f], ytr[folds != f], np.ones(int((folds != f).sum())), cfg["meta"],
-                              seed + 200 + int(f), cw)
-        oof_meta[folds == f] = logits_of(meta, xm[folds == f])
-    meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm, ytr,
-                          np.ones(len(ytr)), cfg["meta"], seed + 300, cw)
-    ev: dict[str, dict[str, np.ndarray]] = {}
-    for name, (clips, cond) in evals.items():
-        rows = bank.lookup(clips, cond)
-        d = {k: logits_of(final[k], bank.x(k, rows)) for k in kinds}
-        d["ensemble"] = logits_of(meta, torch.from_numpy(np.concatenate([d[k] for k in kinds], axis=1)))
-        ev[name] = d
-    return {"oof": oof, "oof_meta": oof_meta, "eval": ev, "models": final, "meta": meta}
+    ev = {name: {k: logits_of(final[k], bank.x(k, bank.lookup(clips, cond))) for k in kinds}
+          for name, (clips, cond) in evals.items()}
+    return {"oof": oof, "models": final, "eval": ev}
 
 
-def refit_meta(main: dict[str, Any], y_tr: np.ndarray, folds: np.ndarray, cfg: dict[str, Any], seed: int,
-               class_weighted: bool, kinds: tuple[str, ...] = BASES) -> dict[str, Any]:
-    """The meta learner again on the same out-of-fold base logits, with or without class weights."""
-    xm = torch.from_numpy(np.concatenate([main["oof"][k] for k in kinds], axis=1))
+def fit_meta(base: dict[str, Any], y_tr: np.ndarray, folds: np.ndarray, cfg: dict[str, Any], seed: int,
+             kinds: tuple[str, ...], class_weighted: bool) -> dict[str, Any]:
+    """The meta learner on the bases' out-of-fold logits: its own out-of-fold logits (same speaker folds), the
+    final meta on all rows, and its logits on each eval set: {oof, meta, eval: {name: logits}}."""
+    xm = torch.from_numpy(np.concatenate([base["oof"][k] for k in kinds], axis=1))
     cw = class_weights(y_tr) if class_weighted else None
-    oof_meta = np.zeros((len(y_tr), N_LABELS), np.float32)
+    hp = cfg["meta"]
+
+    def fit(rows: np.ndarray, s: int) -> nn.Module:
+        return fit_classifier(MetaMLP(xm.shape[1], hp["hidden"], hp["dropout"]), xm[rows], y_tr[rows],
+                              np.ones(len(rows)), hp, s, cw)
+
+    oof = np.zeros((len(y_tr), N_LABELS), np.float32)
     for f in np.unique(folds):
-        m = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm[folds != f],
-                           y_tr[folds != f], np.ones(int((folds != f).sum())), cfg["meta"], seed + 200 + int(f), cw)
-        oof_meta[folds == f] = logits_of(m, xm[folds == f])
-    meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm, y_tr,
-                          np.ones(len(y_tr)), cfg["meta"], seed + 300, cw)
-    ev = {}
-    for name, d in main["eval"].items():
-        d2 = dict(d)
-        d2["ensemble"] = logits_of(meta, torch.from_numpy(np.concatenate([d[k] for k in kinds], axis=1)))
-        ev[name] = d2
-    return {**main, "oof_meta": oof_meta, "meta": meta, "eval": ev}
+        oof[folds == f] = logits_of(fit(np.flatnonzero(folds != f), seed + 200 + int(f)), xm[folds == f])
+    meta = fit(np.arange(len(y_tr)), seed + 300)
+    ev = {name: logits_of(meta, torch.from_numpy(np.concatenate([d[k] for k in kinds], axis=1)))
+          for name, d in base["eval"].items()}
+    return {"oof": oof, "meta": meta, "eval": ev}
 
 
 def table(y: np.ndarray, logits: dict[str, np.ndarray], groups: np.ndarray | None = None) -> dict[str, Any]:
