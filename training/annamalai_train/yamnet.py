@@ -374,11 +374,8 @@ class YamnetGraph(nn.Module):
 
 
 def export_embedder(embedder: nn.Module, path: Path, int8: dict[str, tuple[np.ndarray, float]] | None = None) -> Path:
-    """ONNX (opset 17, dynamic batch). With int8, every int8-born weight is stored as an int8 initializer
-    + DequantizeLinear (bit-exact to the tflite's weights)."""
-    import onnx
-    from onnx import helper, numpy_helper
-
+    """ONNX (opset 17, dynamic batch) audio [B, 80000] -> y [B, 2048]. With int8 (YamnetWeights.int8), every
+    int8-born weight is stored as an int8 initializer + DequantizeLinear (bit-exact to the tflite's weights)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}.onnx")
     torch.onnx.export(
@@ -386,29 +383,52 @@ def export_embedder(embedder: nn.Module, path: Path, int8: dict[str, tuple[np.nd
         dynamic_axes={"audio": {0: "batch"}, "y": {0: "batch"}}, opset_version=17, dynamo=False,
     )
     if int8:
-        m = onnx.load(str(tmp))
-        inits = {i.name: i for i in m.graph.initializer}
-        done = 0
-        for name, (q, scale) in int8.items():
-            key = next((k for k in inits if k == name or k.endswith("." + name)), None)
-            if key is None:
-                continue
-            ref = numpy_helper.to_array(inits[key])
-            if ref.shape != q.shape or np.abs(ref - q.astype(np.float32) * np.float32(scale)).max() > 1e-6:
-                continue
-            m.graph.initializer.remove(inits[key])
-            m.graph.initializer.extend([
-                numpy_helper.from_array(q.astype(np.int8), key + "_q"),
-                numpy_helper.from_array(np.array(scale, np.float32), key + "_scale"),
-                numpy_helper.from_array(np.array(0, np.int8), key + "_zp"),
-            ])
-            m.graph.node.insert(0, helper.make_node("DequantizeLinear", [key + "_q", key + "_scale", key + "_zp"], [key]))
-            done += 1
-        onnx.checker.check_model(m)
-        onnx.save(m, str(tmp))
-        print(f"[yamnet] int8 initializers: {done}/{len(int8)}", flush=True)
+        n = store_int8_born(tmp, tmp, int8)
+        print(f"[yamnet] int8 initializers: {n}/{len(int8)}", flush=True)
     os.replace(tmp, path)
     return path
+
+
+def store_int8_born(src: Path, dst: Path, int8: dict[str, tuple[np.ndarray, float]] | None = None) -> int:
+    """Rewrite an ONNX file so every initializer equal to one of YAMNet's int8-born weights (matched by shape and
+    value, whatever its name; fp32 or fp16 storage) becomes int8 + scale + DequantizeLinear. Returns the count."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    if int8 is None:
+        int8 = load_weights().int8
+    by_shape: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray, float]]] = {}
+    for q, scale in int8.values():
+        by_shape.setdefault(tuple(q.shape), []).append((q, q.astype(np.float32) * np.float32(scale), scale))
+    m = onnx.load(str(src))
+    done = 0
+    for init in list(m.graph.initializer):
+        if init.data_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
+            continue
+        ref = numpy_helper.to_array(init)
+        for q, deq, scale in by_shape.get(tuple(ref.shape), []):
+            tol = 1e-7 if ref.dtype == np.float32 else 1e-3
+            if np.abs(ref.astype(np.float32) - deq).max() > tol * (1 + float(np.abs(deq).max())):
+                continue
+            name = init.name
+            m.graph.initializer.remove(init)
+            m.graph.initializer.extend([
+                numpy_helper.from_array(q.astype(np.int8), name + "_int8"),
+                numpy_helper.from_array(np.array(scale, np.float32), name + "_scale"),
+                numpy_helper.from_array(np.array(0, np.int8), name + "_zero"),
+            ])
+            out = name
+            nodes = [helper.make_node("DequantizeLinear", [name + "_int8", name + "_scale", name + "_zero"], [out])]
+            if ref.dtype == np.float16:  # consumers expect float16: keep the type the graph had
+                nodes = [helper.make_node("DequantizeLinear", [name + "_int8", name + "_scale", name + "_zero"], [name + "_f32"]),
+                         helper.make_node("Cast", [name + "_f32"], [out], to=onnx.TensorProto.FLOAT16)]
+            for i, nd in enumerate(nodes):
+                m.graph.node.insert(i, nd)
+            done += 1
+            break
+    onnx.checker.check_model(m)
+    onnx.save(m, str(dst))
+    return done
 
 
 class OrtEmbedder:
@@ -554,23 +574,26 @@ def extract_condition(emb: OrtEmbedder, files: list[str], root: Path, condition:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    parts = []
-    for s in range(0, len(files), shard):
+    parts: dict[int, np.ndarray] = {}
+    starts = list(range(0, len(files), shard))
+    if os.environ.get("ANNAMALAI_REVERSE_SHARDS") == "1":  # a second worker can fill shards from the end
+        starts = starts[::-1]
+    for s in starts:
         path = out_dir / f"{condition}_{s // shard:04d}_{len(files[s : s + shard])}.npz"
         if path.exists():
-            parts.append(np.load(path)["y"])
+            parts[s] = np.load(path)["y"]
             continue
         segs = np.stack([degrade(load_audio(root / f), condition, clip_rng(seed, condition, f)) for f in files[s : s + shard]])
         y = np.concatenate([emb(segs[i : i + batch]) for i in range(0, len(segs), batch)]).astype(np.float32)
         tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
         np.savez(tmp, y=y)
         os.replace(tmp, path)
-        parts.append(y)
+        parts[s] = y
         print(f"[yamnet] {condition}: {min(s + shard, len(files))}/{len(files)} clips, {time.time() - t0:.0f}s", flush=True)
-    return np.concatenate(parts)
+    return np.concatenate([parts[s] for s in sorted(parts)])
 
 
-def extract_all(cfg: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def extract_all(cfg: dict[str, Any], conditions: tuple[str, ...] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     from .pipeline import build_dataset, feature_plan
 
     torch.set_num_threads(2)
@@ -579,6 +602,8 @@ def extract_all(cfg: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]
     root = Path(cfg["paths"]["corpora"])
     out = {}
     for cond, idx in feature_plan(cfg, ds):
+        if conditions is not None and cond not in conditions:
+            continue
         out[cond] = (idx, extract_condition(emb, [ds.clips[i].file for i in idx], root, cond, feature_dir(cfg) / cond, cfg["seed"]))
     print("[yamnet] extraction complete", flush=True)
     return out
@@ -596,7 +621,7 @@ def load_cached(fdir: Path, cond: str, n: int, key: str) -> np.ndarray:
 # ------------------------------------------------------------------------------------------- measurement
 
 
-def measure(cfg: dict[str, Any], out_json: Path) -> dict[str, Any]:
+def measure(cfg: dict[str, Any], out_json: Path, kinds: tuple[str, ...] = ("whisper", "melstats", "yamnet")) -> dict[str, Any]:
     """Dev 5-fold speaker-independent CV only (test folds never touched): B_yamnet alone, and what it adds to A."""
     from .data import corpus_weights
     from .labels import N_LABELS
@@ -604,7 +629,7 @@ def measure(cfg: dict[str, Any], out_json: Path) -> dict[str, Any]:
     from .pipeline import build_dataset, feature_plan
     from .train import class_weights, fit_classifier, logits_of, make_head, scores, set_seed
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # on a shared 2-core box, 2 intra-op threads ran these small MLPs ~8x slower
     ds = build_dataset(cfg, with_features=False)
     plan = dict(feature_plan(cfg, ds))
     wdir = Path(cfg["paths"]["cache"]) / "features" / f"b{cfg['encoder']['n_blocks']}-s{cfg['seed']}"
@@ -613,8 +638,9 @@ def measure(cfg: dict[str, Any], out_json: Path) -> dict[str, Any]:
     bank: dict[str, dict[str, np.ndarray]] = {}
     for c in conds:
         idx = plan[c]
-        bank[c] = {"clip": idx, "whisper": load_cached(wdir, c, len(idx), "a"), "melstats": load_cached(wdir, c, len(idx), "b"),
-                   "yamnet": load_cached(ydir, c, len(idx), "y")}
+        bank[c] = {"clip": idx, "whisper": load_cached(wdir, c, len(idx), "a"), "melstats": load_cached(wdir, c, len(idx), "b")}
+        if "yamnet" in kinds:
+            bank[c]["yamnet"] = load_cached(ydir, c, len(idx), "y")
     dev = np.flatnonzero(ds.fold >= 0)
     folds = ds.fold[dev]
     w_all = corpus_weights(ds.corpus, "sqrt")
@@ -631,22 +657,27 @@ def measure(cfg: dict[str, Any], out_json: Path) -> dict[str, Any]:
     def head(kind: str) -> tuple[nn.Module, dict[str, Any]]:
         if kind == "whisper":
             return make_head("whisper", cfg, bank["clean"]["whisper"].shape), cfg["head_whisper"]
-        if kind == "melstats":
-            return make_head("melstats", cfg, bank["clean"]["whisper"].shape), cfg["head_melstats"]
-        hp = cfg["head_melstats"]
-        return YamnetHead(hp["hidden"], hp["dropout"]), hp
+        hp = cfg["head_melstats"] if kind == "melstats" else cfg.get("head_yamnet", cfg["head_melstats"])
+        return YamnetHead(hp["hidden"], hp["dropout"], int(bank["clean"][kind].shape[1])), hp  # = MelStatsHead for melstats
 
     t0 = time.time()
     oof: dict[str, np.ndarray] = {}
-    for kind in ("whisper", "melstats", "yamnet"):
+    for kind in kinds:
+        cached = Path(cfg["paths"]["cache"]) / f"yamnet-measure-oof-{kind}-s{cfg['seed']}.npy"  # resumable per kind
+        if cached.exists():
+            oof[kind] = np.load(cached)
+            continue
         o = np.zeros((len(dev), N_LABELS), np.float32)
         for f in np.unique(folds):
             x, cl = rows(dev[folds != f], kind, conds)
             model, hp = head(kind)
             m = fit_classifier(model, x, ds.y[cl], w_all[cl], hp, cfg["seed"] + int(f))
             o[folds == f] = logits_of(m, rows(dev[folds == f], kind, ("clean",))[0])
+            print(f"[measure] {kind} fold {f} {time.time() - t0:.0f}s", flush=True)
+        np.save(cached, o)
         oof[kind] = o
-        print(f"[measure] oof {kind} done {time.time() - t0:.0f}s", flush=True)
+    if set(kinds) != {"whisper", "melstats", "yamnet"}:
+        return {}
     y = ds.y[dev]
     corpus = ds.corpus[dev]
 
@@ -730,14 +761,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["verify", "extract", "measure", "size"])
     ap.add_argument("--config", default=str(HERE / "config.json"))
+    ap.add_argument("--conditions", default="", help="extract: only these (comma-separated) conditions of the plan")
+    ap.add_argument("--kinds", default="whisper,melstats,yamnet", help="measure: which OOF logits to compute (cached)")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
     if args.stage == "verify":
         print(json.dumps(verify(), indent=2))
     elif args.stage == "extract":
-        extract_all(cfg)
+        extract_all(cfg, tuple(args.conditions.split(",")) if args.conditions else None)
     elif args.stage == "measure":
-        measure(cfg, Path(cfg["paths"]["cache"]) / "yamnet-measure.json")
+        measure(cfg, Path(cfg["paths"]["cache"]) / "yamnet-measure.json", tuple(args.kinds.split(",")))
     else:
         r = size_and_speed(cfg)
         (Path(cfg["paths"]["cache"]) / "yamnet-size.json").write_text(json.dumps(r, indent=2))
