@@ -51,9 +51,9 @@ def metric_table(t: dict[str, Any], models: list[str]) -> list[str]:
     return out
 
 
-def group_table(t: dict[str, Any], prefix: str, models: list[str], key: str = "weighted_f1") -> list[str]:
+def group_table(t: dict[str, Any], prefix: str, models: list[str], label: str, key: str = "weighted_f1") -> list[str]:
     """Rows: groups under prefix (e.g. 'by:'); columns: models."""
-    out = [f"| {prefix.rstrip(':')} | n | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+    out = [f"| {label} | n | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for g, v in t.items():
         if g.startswith(prefix):
             n = next(iter(v.values()))["n"]
@@ -126,12 +126,12 @@ def write_report(res: dict[str, Any], rep_dir: Path, ds: Any, y_test: np.ndarray
                 L.append(f"| {label} | {s['n']} | {_f(s['accuracy'])} | {_f(s['weighted_f1'])} | {_f(s['macro_f1'])} |")
         L += [""]
     tc = res["test"]["test_clean"]
-    L += ["Weighted F1 by corpus (clean):", ""] + group_table(tc, "by:", cols) + [""]
-    L += ["Weighted F1 by language (clean):", ""] + group_table(tc, "lang:by:", cols) + [""]
+    L += ["Weighted F1 by corpus (clean):", ""] + group_table(tc, "by:", cols, "corpus") + [""]
+    L += ["Weighted F1 by language (clean):", ""] + group_table(tc, "lang:by:", cols, "language") + [""]
     L += ["Mean over corpora of weighted F1 (clean): " + ", ".join(
         f"{k} {_f(v)}" for k, v in tc["corpus_mean_weighted_f1"].items()), ""]
     L += ["## Dev cross-validation (speaker-independent, out-of-fold)", ""] + metric_table(res["dev_cv"], cols) + [""]
-    L += group_table(res["dev_cv"], "by:", cols) + [""]
+    L += group_table(res["dev_cv"], "by:", cols, "corpus") + [""]
     if res.get("held_out_groups"):
         first = next(iter(res["held_out_groups"].values()))
         gcols = [k for k in kinds if k in first] + ["shipped"]
@@ -162,7 +162,8 @@ def write_report(res: dict[str, Any], rep_dir: Path, ds: Any, y_test: np.ndarray
         q = res["quantization"]
         L += ["## int8 dynamic quantisation", "",
               f"{q['validation']}: weighted F1 fp32 {_f(q['fp32']['weighted_f1'])}, int8 {_f(q['int8']['weighted_f1'])}"
-              f" (drop {q['weighted_f1_drop'] * 100:.2f} points); shipped int8: {q['shipped_int8']}.", ""]
+              f" (drop {q['weighted_f1_drop'] * 100:.2f} points); shipped int8: {q['shipped_int8']}. {q.get('note', '')}",
+              ""]
     if "timing_ms_per_segment" in res:
         L += ["## Speed, size, compute", "", "Median ms per 5-s segment, onnxruntime (Python) CPU, batch 1, 2 threads, "
               "on this shared 2-core machine:", ""]

@@ -106,20 +106,40 @@ def select_depth(ds: Dataset, bank: Feats, full: np.ndarray, w: np.ndarray, cfg:
     return d
 
 
-def candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, cfg: dict[str, Any],
-               kinds: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """What could ship: the Whisper head alone, or the report's meta learner over Whisper and one B model (with
-    the report's class-weighted CE or plain CE). Each: kinds, out-of-fold dev logits, eval logits, meta."""
-    out: dict[str, dict[str, Any]] = {
-        SINGLE: {"kinds": ("whisper",), "oof": main["oof"]["whisper"],
-                 "eval": {n: d["whisper"] for n, d in main["eval"].items()}, "meta": None}}
+def stacked_name(b: str, class_weighted: bool) -> str:
+    return f"stacked whisper+{b}" + (" (class-weighted CE, the report's)" if class_weighted else " (plain CE)")
+
+
+def add_candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, cfg: dict[str, Any],
+                   kinds: tuple[str, ...]) -> None:
+    """What could ship, into main["candidates"] (those not there yet): the Whisper head alone, or the report's
+    meta learner over Whisper and one B model, with the report's class-weighted CE or plain CE.
+    Each: kinds, out-of-fold dev logits, eval logits, meta."""
+    out: dict[str, dict[str, Any]] = main.setdefault("candidates", {})
+    out[SINGLE] = {"kinds": ("whisper",), "oof": main["oof"]["whisper"],
+                   "eval": {n: d["whisper"] for n, d in main["eval"].items()}, "meta": None}
     for b in kinds[1:]:
         for cw in (True, False):
-            pair = ("whisper", b)
-            m = fit_meta(main, y_dev, folds, cfg, cfg["seed"], pair, cw)
-            name = f"stacked whisper+{b}" + (" (class-weighted CE, the report's)" if cw else " (plain CE)")
-            out[name] = {"kinds": pair, "oof": m["oof"], "eval": m["eval"], "meta": m["meta"], "class_weighted": cw}
-    return out
+            if stacked_name(b, cw) not in out:
+                m = fit_meta(main, y_dev, folds, cfg, cfg["seed"], ("whisper", b), cw)
+                out[stacked_name(b, cw)] = {"kinds": ("whisper", b), "oof": m["oof"], "eval": m["eval"],
+                                            "meta": m["meta"], "class_weighted": cw}
+
+
+def with_bases(path: Path, kinds: tuple[str, ...], compute: Any) -> dict[str, Any]:
+    """Base-model results checkpointed per kind: a kind added to the config later is computed alone and merged
+    (compute(missing kinds) -> bases() output); the file is rewritten after each addition."""
+    main: dict[str, Any] = torch.load(path, weights_only=False) if path.exists() else {"oof": {}, "models": {}, "eval": {}}
+    missing = tuple(k for k in kinds if k not in main["models"])
+    if missing:
+        log(f"base models to train for {path.name}: {missing}")
+        new = compute(missing)
+        main["oof"].update(new["oof"])
+        main["models"].update(new["models"])
+        for name, d in new["eval"].items():
+            main["eval"].setdefault(name, {}).update(d)
+        torch.save(main, path)
+    return main
 
 
 def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +261,8 @@ def save(res: dict[str, Any], rep_dir: Path) -> None:
 
 def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     t_start = time.time()
-    torch.set_num_threads(2)
+    # the heads are small MLPs: one intra-op thread; two ran them several times slower on a busy 2-core machine
+    torch.set_num_threads(1)
     if cfg["encoder"].get("kind", "whisper") != "whisper":
         raise NotImplementedError("export of the wav2vec2/WavLM recipe is not implemented; features and heads only")
     rid = cfg["run_id"]
@@ -269,7 +290,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     assert not set(ds.speaker[dev]) & set(ds.speaker[test]), "speaker in two splits"
 
     prev = json.loads((rep_dir / "report.json").read_text()) if (rep_dir / "report.json").exists() else {}
-    for key in ("selection", "depth_selection", "random_70_15_15", "held_out_groups", "per_speaker_standardisation"):
+    for key in ("selection", "depth_selection", "per_speaker_standardisation"):
         if key in prev:
             res[key] = prev[key]
     wmode, aug = parse_setting(res["selection"]["chosen"]) if "selection" in res else select_settings(ds, bank, cfg, res)
@@ -283,14 +304,13 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
     evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]}}
     ckpt = ex / "main.pt"
-    if ckpt.exists():
-        main = torch.load(ckpt, weights_only=False)
-        log("bases and candidates loaded from checkpoint")
-    else:
-        main = bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, kinds)
-        main["candidates"] = candidates(main, y[dev], ds.fold[dev], cfg, kinds)
+    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, ks))
+    n_cands = len(main.get("candidates", {}))
+    add_candidates(main, y[dev], ds.fold[dev], cfg, kinds)
+    if len(main["candidates"]) != n_cands:
         torch.save(main, ckpt)
-    cands: dict[str, dict[str, Any]] = main["candidates"]
+    cands: dict[str, dict[str, Any]] = {n: c for n, c in main["candidates"].items()
+                                        if all(k in kinds for k in c["kinds"])}
     dev_scores = {n: {**scores(y[dev], c["oof"]), "corpus_mean_weighted_f1": corpus_mean_wf1(y[dev], c["oof"], ds.corpus[dev])}
                   for n, c in cands.items()}
     chosen = max(dev_scores, key=lambda n: dev_scores[n]["corpus_mean_weighted_f1"])
@@ -349,9 +369,11 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     s32 = scores(y[v0], logits_of(m0, bank.x("whisper", bank.lookup(v0, "clean"))))
     s8 = scores(y[v0], logits_of(m0, torch.from_numpy(fq)))
     drop = s32["weighted_f1"] - s8["weighted_f1"]
-    use_q = drop <= cfg["quantize_max_f1_drop"]
+    # int8 also needs config consent: dynamic int8 outputs drift between onnxruntime releases (see config)
+    use_q = drop <= cfg["quantize_max_f1_drop"] and cfg["int8"]["ship"]
     res["quantization"] = {"validation": "dev fold 0 speakers, whisper head trained on the other folds",
-                           "fp32": s32, "int8": s8, "weighted_f1_drop": drop, "shipped_int8": bool(use_q)}
+                           "fp32": s32, "int8": s8, "weighted_f1_drop": drop, "shipped_int8": bool(use_q),
+                           "note": cfg["int8"]["why"]}
     log(f"quantization: {res['quantization']}")
     if use_q:
         quantize(ex / "whisper-fp32.onnx", model_dir / "whisper.onnx")
@@ -384,7 +406,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
             meta_ref = ship["meta"](torch.from_numpy(mi)).numpy()
         res["parity_python"]["meta_ort_vs_reference"] = float(np.abs(run_onnx(model_dir / "meta.onnx", mi)[0] - meta_ref).max())
     write_parity(model_dir, audio, ref, meta_ref,
-                 {k: "onnxruntime-python (int8 graph)" if (k == "whisper" and use_q) else "pytorch-fp32" for k in files})
+                 {f: "onnxruntime-python (int8 graph)" if (f == "whisper.onnx" and use_q) else "pytorch-fp32" for f in files})
     for k in ship["kinds"]:
         for bsz in (1, 3, 16):  # dynamic batch
             run_onnx(model_dir / f"{k}.onnx", np.zeros((bsz, 80000), np.float32), batch=bsz)
@@ -423,8 +445,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     write_manifest(model_dir, base_entries, stacked, {
         "id": "annamalai-whisper" + ("-ensemble" if stacked else ""),
         "version": "2.0.0",
-        "name": (f"Whisper-base encoder (blocks 1-{depth})" + (f" + {ship['kinds'][1]}, stacked ensemble" if stacked
-                                                              else ", MLP head (chosen over the stacked ensembles on dev CV)")),
+        "name": f"Whisper base ({depth} blocks)" + (f" + {ship['kinds'][1]}, stacked" if stacked else " + emotion head"),
         "metrics": headline,
         "provenance": {
             "weights": {"source": verify.get("source"), "sha256": verify.get("model_bin_sha256"),
@@ -448,7 +469,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         },
     })
     log(f"model exported in {time.time() - t_start:.0f}s; extra evaluations next")
-    extra_evals(cfg, ds, bank, w, conds, kinds, res, rep_dir, stacked, ship)
+    extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship)
     if "per_speaker_standardisation" not in res:
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
@@ -474,42 +495,43 @@ def held_out_groups(ds: Dataset) -> dict[str, np.ndarray]:
 
 
 def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, conds: tuple[str, ...],
-                kinds: tuple[str, ...], res: dict[str, Any], rep_dir: Path, stacked: bool,
-                ship: dict[str, Any]) -> None:
+                kinds: tuple[str, ...], res: dict[str, Any], ex: Path, rep_dir: Path, ship: dict[str, Any]) -> None:
+    """The report's random protocol, and whole corpora and languages held out; checkpointed per base kind."""
     y = ds.y
     dev = np.flatnonzero(ds.fold >= 0)
     # the report's own protocol: random stratified 70/15/15 over clips (speakers shared across splits)
-    if "random_70_15_15" not in res:
-        r = random_stratified_split(y, cfg["seed"])
-        tr = np.flatnonzero(r == 0)
-        te = np.flatnonzero(r == 2)
-        rf = np.random.default_rng(cfg["seed"]).integers(0, 5, len(tr))
-        rnd = bases(bank, y, w, tr, rf, {"random_test": (te, "clean")}, cfg, cfg["seed"], conds, kinds)
-        d = dict(rnd["eval"]["random_test"])
-        for b in kinds[1:]:
-            m = fit_meta(rnd, y[tr], rf, cfg, cfg["seed"], ("whisper", b), True)
-            d[f"stacked whisper+{b} (class-weighted CE, the report's)"] = m["eval"]["random_test"]
-        res["random_70_15_15"] = table(y[te], d, ds.corpus[te])
-        log(f"random protocol: { {k: v['weighted_f1'] for k, v in res['random_70_15_15'].items() if 'n' in v} }")
-        save(res, rep_dir)
+    r = random_stratified_split(y, cfg["seed"])
+    tr, te = np.flatnonzero(r == 0), np.flatnonzero(r == 2)
+    rf = np.random.default_rng(cfg["seed"]).integers(0, 5, len(tr))
+    rnd = with_bases(ex / "random.pt", kinds, lambda ks: bases(bank, y, w, tr, rf, {"random_test": (te, "clean")}, cfg,
+                                                               cfg["seed"], conds, ks))
+    d = {k: rnd["eval"]["random_test"][k] for k in kinds}
+    for b in kinds[1:]:
+        cw = ship.get("class_weighted", True)
+        d[stacked_name(b, cw)] = fit_meta(rnd, y[tr], rf, cfg, cfg["seed"], ("whisper", b), cw)["eval"]["random_test"]
+    res["random_70_15_15"] = table(y[te], d, ds.corpus[te])
+    log(f"random protocol: { {k: v['weighted_f1'] for k, v in res['random_70_15_15'].items() if 'n' in v} }")
+    save(res, rep_dir)
 
     # whole corpora and languages held out: trained on the dev speakers of everything else
-    res.setdefault("held_out_groups", {})
+    stacked = ship["meta"] is not None
+    res["held_out_groups"] = {}
     for g, m in held_out_groups(ds).items():
-        if g in res["held_out_groups"]:
-            continue
-        trg = dev[~m[dev]]
-        teg = np.flatnonzero(m)
+        trg, teg = dev[~m[dev]], np.flatnonzero(m)
         ev = {g: (teg, "clean")}
-        if stacked:
-            lo = bases(bank, y, w, trg, ds.fold[trg], ev, cfg, cfg["seed"], conds, kinds)
+        path = ex / f"held-out-{g.replace(' ', '-')}.pt"
+        if stacked:  # out-of-fold base logits for the meta learner
+            lo = with_bases(path, kinds, lambda ks, trg=trg, ev=ev: bases(bank, y, w, trg, ds.fold[trg], ev, cfg,
+                                                                           cfg["seed"], conds, ks))
             d = dict(lo["eval"][g])
             d["shipped"] = fit_meta(lo, y[trg], ds.fold[trg], cfg, cfg["seed"], ship["kinds"],
                                     ship["class_weighted"])["eval"][g]
-        else:
-            d = {k: logits_of(train_base(k, bank, trg, y, w, cfg, cfg["seed"] + 100, conds), bank.x(k, bank.lookup(teg, "clean")))
-                 for k in kinds}
+        else:  # final models only
+            lo = with_bases(path, kinds, lambda ks, trg=trg, teg=teg, g=g: {
+                "oof": {}, "models": {k: train_base(k, bank, trg, y, w, cfg, cfg["seed"] + 100, conds) for k in ks},
+                "eval": {g: {}}})
+            d = {k: logits_of(lo["models"][k], bank.x(k, bank.lookup(teg, "clean"))) for k in kinds}
             d["shipped"] = d["whisper"]
-        res["held_out_groups"][g] = table(y[teg], d)
+        res["held_out_groups"][g] = table(y[teg], {k: d[k] for k in (*kinds, "shipped")})
         log(f"held out {g}: {res['held_out_groups'][g]['shipped']}")
         save(res, rep_dir)

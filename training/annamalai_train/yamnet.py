@@ -1,6 +1,6 @@
 """YAMNet (AudioSet, MobileNetV1) as base model B candidate: a .tflite reader, a PyTorch port of what the
 file computes (its own STFT front end included), a 5-s pooled embedder that exports to ONNX, the
-embedding cache and a dev-CV measurement against the log-mel statistics head.
+embedding cache (the training pipeline scores it as a B candidate: runall.py).
 
 The tflite graph (read from the file, not assumed): input [1, 15600] raw 16 kHz audio -> 96 frames of 400
 samples (hop 160) gathered from 80-sample chunks -> periodic Hann window -> zero pad 56+56 to 512 ->
@@ -342,34 +342,6 @@ class YamnetEmbedder(nn.Module):
         return torch.cat([mu, sd], dim=1)
 
 
-class YamnetHead(nn.Module):
-    """pooled YAMNet [B, 2048] -> (logits [B, 9], feats); MelStatsHead's conventions."""
-
-    def __init__(self, hidden: int = 256, dropout: float = 0.3, d_in: int = 2 * EMB) -> None:
-        super().__init__()
-        from .models import MLPHead
-
-        self.head = MLPHead(d_in, hidden, dropout)
-
-    def fit_norm(self, feats: torch.Tensor) -> None:
-        self.head.norm.fit(feats)
-
-    def forward(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head(feats), feats
-
-
-class YamnetGraph(nn.Module):
-    """Exportable base model B: audio [B, 80000] -> logits [B, 9], embedding [B, 2048]."""
-
-    def __init__(self, embedder: YamnetEmbedder, head: YamnetHead) -> None:
-        super().__init__()
-        self.embedder = embedder
-        self.head = head
-
-    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head(self.embedder(audio))
-
-
 # ---------------------------------------------------------------------------------------------- export
 
 
@@ -609,117 +581,6 @@ def extract_all(cfg: dict[str, Any], conditions: tuple[str, ...] | None = None) 
     return out
 
 
-def load_cached(fdir: Path, cond: str, n: int, key: str) -> np.ndarray:
-    """Concatenate a condition's shards in order (all must exist)."""
-    files = sorted((fdir / cond).glob(f"{cond}_*_*.npz"), key=lambda p: int(p.stem.split("_")[1]))
-    files = [p for p in files if ".tmp" not in p.name]
-    arr = np.concatenate([np.load(p)[key] for p in files])
-    assert len(arr) == n, (fdir, cond, len(arr), n)
-    return arr
-
-
-# ------------------------------------------------------------------------------------------- measurement
-
-
-def measure(cfg: dict[str, Any], out_json: Path, kinds: tuple[str, ...] = ("whisper", "melstats", "yamnet")) -> dict[str, Any]:
-    """Dev 5-fold speaker-independent CV only (test folds never touched): B_yamnet alone, and what it adds to A."""
-    from .data import corpus_weights
-    from .labels import N_LABELS
-    from .models import MetaMLP
-    from .pipeline import build_dataset, feature_plan
-    from .train import class_weights, fit_classifier, logits_of, make_head, scores, set_seed
-
-    torch.set_num_threads(1)  # on a shared 2-core box, 2 intra-op threads ran these small MLPs ~8x slower
-    ds = build_dataset(cfg, with_features=False)
-    plan = dict(feature_plan(cfg, ds))
-    wdir = Path(cfg["paths"]["cache"]) / "features" / f"b{cfg['encoder']['n_blocks']}-s{cfg['seed']}"
-    ydir = feature_dir(cfg)
-    conds = ("clean", "aug")
-    bank: dict[str, dict[str, np.ndarray]] = {}
-    for c in conds:
-        idx = plan[c]
-        bank[c] = {"clip": idx, "whisper": load_cached(wdir, c, len(idx), "a"), "melstats": load_cached(wdir, c, len(idx), "b")}
-        if "yamnet" in kinds:
-            bank[c]["yamnet"] = load_cached(ydir, c, len(idx), "y")
-    dev = np.flatnonzero(ds.fold >= 0)
-    folds = ds.fold[dev]
-    w_all = corpus_weights(ds.corpus, "sqrt")
-    pos = {c: {int(k): i for i, k in enumerate(bank[c]["clip"])} for c in conds}
-
-    def rows(clips: np.ndarray, kind: str, cs: tuple[str, ...]) -> tuple[torch.Tensor, np.ndarray]:
-        xs, cl = [], []
-        for c in cs:
-            sel = [pos[c][int(k)] for k in clips if int(k) in pos[c]]
-            xs.append(bank[c][kind][sel])
-            cl.append(bank[c]["clip"][sel])
-        return torch.from_numpy(np.concatenate(xs)).float(), np.concatenate(cl)
-
-    def head(kind: str) -> tuple[nn.Module, dict[str, Any]]:
-        if kind == "whisper":
-            return make_head("whisper", cfg, bank["clean"]["whisper"].shape), cfg["head_whisper"]
-        hp = cfg["head_melstats"] if kind == "melstats" else cfg.get("head_yamnet", cfg["head_melstats"])
-        return YamnetHead(hp["hidden"], hp["dropout"], int(bank["clean"][kind].shape[1])), hp  # = MelStatsHead for melstats
-
-    t0 = time.time()
-    oof: dict[str, np.ndarray] = {}
-    for kind in kinds:
-        cached = Path(cfg["paths"]["cache"]) / f"yamnet-measure-oof-{kind}-s{cfg['seed']}.npy"  # resumable per kind
-        if cached.exists():
-            oof[kind] = np.load(cached)
-            continue
-        o = np.zeros((len(dev), N_LABELS), np.float32)
-        for f in np.unique(folds):
-            x, cl = rows(dev[folds != f], kind, conds)
-            model, hp = head(kind)
-            m = fit_classifier(model, x, ds.y[cl], w_all[cl], hp, cfg["seed"] + int(f))
-            o[folds == f] = logits_of(m, rows(dev[folds == f], kind, ("clean",))[0])
-            print(f"[measure] {kind} fold {f} {time.time() - t0:.0f}s", flush=True)
-        np.save(cached, o)
-        oof[kind] = o
-    if set(kinds) != {"whisper", "melstats", "yamnet"}:
-        return {}
-    y = ds.y[dev]
-    corpus = ds.corpus[dev]
-
-    def summary(logits: np.ndarray) -> dict[str, float]:
-        s = scores(y, logits)
-        per = [scores(y[corpus == c], logits[corpus == c])["weighted_f1"] for c in np.unique(corpus)]
-        return {"weighted_f1": round(s["weighted_f1"], 4), "corpus_mean_weighted_f1": round(float(np.mean(per)), 4),
-                "accuracy": round(s["accuracy"], 4), "macro_f1": round(s["macro_f1"], 4)}
-
-    def meta_oof(kinds: tuple[str, ...]) -> np.ndarray:
-        xm = torch.from_numpy(np.concatenate([oof[k] for k in kinds], axis=1))
-        cw = class_weights(y) if cfg["meta"].get("class_weighted", True) else None
-        out = np.zeros((len(dev), N_LABELS), np.float32)
-        for f in np.unique(folds):
-            tr = folds != f
-            meta = fit_classifier(MetaMLP(xm.shape[1], cfg["meta"]["hidden"], cfg["meta"]["dropout"]), xm[tr], y[tr],
-                                  np.ones(int(tr.sum())), cfg["meta"], cfg["seed"] + 200 + int(f), cw)
-            out[folds == f] = logits_of(meta, xm[folds == f])
-        return out
-
-    def late(kb: str, a: float) -> np.ndarray:
-        ls = torch.log_softmax(torch.from_numpy(oof["whisper"]), 1) * a + torch.log_softmax(torch.from_numpy(oof[kb]), 1) * (1 - a)
-        return ls.numpy()
-
-    set_seed(cfg["seed"])
-    table: dict[str, Any] = {k: summary(v) for k, v in oof.items()}
-    table["meta[A,melstats]"] = summary(meta_oof(("whisper", "melstats")))
-    table["meta[A,yamnet]"] = summary(meta_oof(("whisper", "yamnet")))
-    table["meta[A,melstats,yamnet]"] = summary(meta_oof(("whisper", "melstats", "yamnet")))
-    for kb in ("melstats", "yamnet"):
-        for a in (0.6, 0.7, 0.8, 0.9, 1.0):
-            table[f"late a={a} A+{kb}"] = summary(late(kb, a))
-    res = {"protocol": "dev 5-fold speaker-independent CV (fold>=0), train rows clean+aug of training folds, "
-                       "corpus weights sqrt, scored on clean rows of the held-out fold; meta learner nested on OOF logits",
-           "n_dev": int(len(dev)), "table": table, "seconds": round(time.time() - t0)}
-    out_json.write_text(json.dumps(res, indent=2))
-    print(f"{'model':34s} {'wF1':>7s} {'corpus-mean wF1':>16s} {'acc':>7s}")
-    for k, v in table.items():
-        print(f"{k:34s} {v['weighted_f1']:7.4f} {v['corpus_mean_weighted_f1']:16.4f} {v['accuracy']:7.4f}")
-    return res
-
-
 def size_and_speed(cfg: dict[str, Any]) -> dict[str, Any]:
     """ONNX bytes of the embedder (fp32 vs int8 initializers + DequantizeLinear) and ms per 5-s segment (2 threads)."""
     torch.set_num_threads(2)
@@ -759,18 +620,15 @@ def main() -> None:
     from .pipeline import load_config
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["verify", "extract", "measure", "size"])
+    ap.add_argument("stage", choices=["verify", "extract", "size"])
     ap.add_argument("--config", default=str(HERE / "config.json"))
     ap.add_argument("--conditions", default="", help="extract: only these (comma-separated) conditions of the plan")
-    ap.add_argument("--kinds", default="whisper,melstats,yamnet", help="measure: which OOF logits to compute (cached)")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
     if args.stage == "verify":
         print(json.dumps(verify(), indent=2))
     elif args.stage == "extract":
         extract_all(cfg, tuple(args.conditions.split(",")) if args.conditions else None)
-    elif args.stage == "measure":
-        measure(cfg, Path(cfg["paths"]["cache"]) / "yamnet-measure.json", tuple(args.kinds.split(",")))
     else:
         r = size_and_speed(cfg)
         (Path(cfg["paths"]["cache"]) / "yamnet-size.json").write_text(json.dumps(r, indent=2))
