@@ -95,7 +95,7 @@ const whole = await time(() =>
   analyzeRecording(deps, { bytes: inputs['ogg-opus (in-process)'] }, { platform: 'bench' }),
 );
 rows.push({
-  stage: 'analyze: 60-s Ogg/Opus, decode → segments → ensemble → summary',
+  stage: 'analyze: 60-s Ogg/Opus, decode → segments → model → summary',
   seconds: whole,
   realtime: SECONDS / whole,
 });
