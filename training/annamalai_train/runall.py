@@ -126,10 +126,13 @@ def add_candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, c
                                             "meta": m["meta"], "class_weighted": cw}
 
 
-def with_bases(path: Path, kinds: tuple[str, ...], compute: Any) -> dict[str, Any]:
+def with_bases(path: Path, kinds: tuple[str, ...], compute: Any, key: str) -> dict[str, Any]:
     """Base-model results checkpointed per kind: a kind added to the config later is computed alone and merged
-    (compute(missing kinds) -> bases() output); the file is rewritten after each addition."""
-    main: dict[str, Any] = torch.load(path, weights_only=False) if path.exists() else {"oof": {}, "models": {}, "eval": {}}
+    (compute(missing kinds) -> bases() output); the file is rewritten after each addition. key names the settings
+    the results depend on (encoder depth, weighting, augmentation): a checkpoint made under others is discarded."""
+    main: dict[str, Any] = torch.load(path, weights_only=False) if path.exists() else {}
+    if main.get("key") != key:
+        main = {"key": key, "oof": {}, "models": {}, "eval": {}}
     missing = tuple(k for k in kinds if k not in main["models"])
     if missing:
         log(f"base models to train for {path.name}: {missing}")
@@ -304,7 +307,9 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
     evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]}}
     ckpt = ex / "main.pt"
-    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, ks))
+    key = f"depth={depth},weighting={wmode},augment={aug}"
+    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, ks),
+                      key)
     n_cands = len(main.get("candidates", {}))
     add_candidates(main, y[dev], ds.fold[dev], cfg, kinds)
     if len(main["candidates"]) != n_cands:
@@ -469,7 +474,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         },
     })
     log(f"model exported in {time.time() - t_start:.0f}s; extra evaluations next")
-    extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship)
+    extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship, key)
     if "per_speaker_standardisation" not in res:
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
@@ -495,7 +500,8 @@ def held_out_groups(ds: Dataset) -> dict[str, np.ndarray]:
 
 
 def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, conds: tuple[str, ...],
-                kinds: tuple[str, ...], res: dict[str, Any], ex: Path, rep_dir: Path, ship: dict[str, Any]) -> None:
+                kinds: tuple[str, ...], res: dict[str, Any], ex: Path, rep_dir: Path, ship: dict[str, Any],
+                key: str) -> None:
     """The report's random protocol, and whole corpora and languages held out; checkpointed per base kind."""
     y = ds.y
     dev = np.flatnonzero(ds.fold >= 0)
@@ -504,7 +510,7 @@ def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, co
     tr, te = np.flatnonzero(r == 0), np.flatnonzero(r == 2)
     rf = np.random.default_rng(cfg["seed"]).integers(0, 5, len(tr))
     rnd = with_bases(ex / "random.pt", kinds, lambda ks: bases(bank, y, w, tr, rf, {"random_test": (te, "clean")}, cfg,
-                                                               cfg["seed"], conds, ks))
+                                                               cfg["seed"], conds, ks), key)
     d = {k: rnd["eval"]["random_test"][k] for k in kinds}
     for b in kinds[1:]:
         cw = ship.get("class_weighted", True)
@@ -522,14 +528,14 @@ def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, co
         path = ex / f"held-out-{g.replace(' ', '-')}.pt"
         if stacked:  # out-of-fold base logits for the meta learner
             lo = with_bases(path, kinds, lambda ks, trg=trg, ev=ev: bases(bank, y, w, trg, ds.fold[trg], ev, cfg,
-                                                                           cfg["seed"], conds, ks))
+                                                                           cfg["seed"], conds, ks), key + ",stacked")
             d = dict(lo["eval"][g])
             d["shipped"] = fit_meta(lo, y[trg], ds.fold[trg], cfg, cfg["seed"], ship["kinds"],
                                     ship["class_weighted"])["eval"][g]
         else:  # final models only
             lo = with_bases(path, kinds, lambda ks, trg=trg, teg=teg, g=g: {
                 "oof": {}, "models": {k: train_base(k, bank, trg, y, w, cfg, cfg["seed"] + 100, conds) for k in ks},
-                "eval": {g: {}}})
+                "eval": {g: {}}}, key)
             d = {k: logits_of(lo["models"][k], bank.x(k, bank.lookup(teg, "clean"))) for k in kinds}
             d["shipped"] = d["whisper"]
         res["held_out_groups"][g] = table(y[teg], {k: d[k] for k in (*kinds, "shipped")})
