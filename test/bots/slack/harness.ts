@@ -64,6 +64,8 @@ export interface HarnessOptions {
   readonly maxBytes?: number;
   /** Turns the mood digest's settings and preview on, with this clock. */
   readonly digestClock?: Clock;
+  /** In place of the shared fixture classifier (e.g. one wrapped to be slow). */
+  readonly classifier?: EmotionClassifier;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -86,7 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     analyzer: {
       decoder: createAudioDecoder({ env: process.env }),
-      classifier: await sharedClassifier(),
+      classifier: options.classifier ?? (await sharedClassifier()),
       limits: { maxBytes: options.maxBytes ?? 25 * 1024 * 1024, maxDurationSeconds: 600, timeoutMs: 60_000 },
       store,
     },
