@@ -331,6 +331,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     }
 
     let lastProgress = Date.now();
+    // One progress edit at a time, awaited before the final one: a late (retried, rate-limited) progress edit
+    // must never land after the result and overwrite it.
+    let progressEdit: Promise<void> | undefined;
     const result = await analyzeRecording(
       analyzer,
       { bytes, name: reply.name, ...(file.mimetype ? { contentType: file.mimetype } : {}) },
@@ -345,15 +348,19 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       {
         signal,
         onProgress: (p) => {
-          if (p.stage !== 'classifying' || Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+          if (p.stage !== 'classifying' || progressEdit || Date.now() - lastProgress < PROGRESS_EVERY_MS)
+            return;
           lastProgress = Date.now();
           const done = Math.round((100 * p.done) / p.total);
-          void update(channelId, reply.replyTs, analyzingMessage(reply.name, `${done} %`)).catch(
-            () => undefined,
-          );
+          progressEdit = update(channelId, reply.replyTs, analyzingMessage(reply.name, `${done} %`))
+            .catch(() => undefined)
+            .finally(() => {
+              progressEdit = undefined;
+            });
         },
       },
     );
+    await progressEdit;
     if (result.status === 'failed') {
       log.info({ code: result.error.code }, 'analysis failed');
       await update(

@@ -1,10 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { locateFfmpeg } from '../../../src/audio/index.ts';
+import type { EmotionClassifier } from '../../../src/core/ports.ts';
 import {
   BOT_TOKEN,
   blocksText,
   closeClassifier,
   fileMessage,
   type Harness,
+  sharedClassifier,
   slackFile,
   startHarness,
   waitForReply,
@@ -168,5 +172,56 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
     const { update } = await waitForReply(h);
     expect(h.fake.fileRequests).toHaveLength(1);
     expect(String(update.args.text)).toMatch(/over 0\.019 MB: larger recordings are not analysed/);
+  });
+
+  it('a long clip shows rising "Analyzing… N %" edits, and the result stays the last edit even when a progress edit is rate-limited', async () => {
+    const ffmpeg = locateFfmpeg(process.env);
+    if (!ffmpeg) throw new Error('ffmpeg is needed');
+    // 60 s of speech: 12 segments, classified in two batches (8, then 4).
+    // biome-ignore format: ffmpeg's arguments read best on one line
+    const long = execFileSync(ffmpeg.path, ['-loglevel', 'error', '-stream_loop', '-1', '-i', 'samples/hello.ogg', '-t', '60', '-c:a', 'libopus', '-b:a', '24k', '-f', 'ogg', 'pipe:1']);
+    const inner = await sharedClassifier();
+    // The fixture model is too quick for progress (at most one edit per 5 s, none in the first 5 s): slow each
+    // batch as a big model on a busy CPU would.
+    const slow: EmotionClassifier = {
+      info: inner.info,
+      classify: async (segments, signal) => {
+        await new Promise((r) => setTimeout(r, 5_200));
+        return inner.classify(segments, signal);
+      },
+      close: async () => {},
+    };
+    h = await startHarness({ classifier: slow });
+    h.fake.hostedFiles.set('long.ogg', new Uint8Array(long));
+    // Slack rate-limits chat.update: each progress edit is answered 429 (Retry-After 1 s) once, so the last one
+    // is still waiting for its retry when the result is ready.
+    const limited = new Set<string>();
+    h.fake.on('chat.update', (args) => {
+      const text = String(args.text);
+      if (/ \d+ %$/.test(text) && !limited.has(text)) {
+        limited.add(text);
+        return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+      }
+      return { ok: true, channel: args.channel, ts: args.ts, text: args.text };
+    });
+    const file = slackFile(h.fake, 'long.ogg');
+    await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [file])));
+
+    const { post, ts } = await waitForReply(h);
+    await new Promise((r) => setTimeout(r, 500)); // time for a late edit to land
+    // What the user sees, in the order Slack applied it: the edits Slack accepted.
+    const edits = h.fake.callsOf('chat.update').filter((c) => c.args.ts === ts && c.reply?.ok === true);
+    expect(limited.size).toBeGreaterThanOrEqual(1);
+    expect(edits.every((e) => e.at >= post.at)).toBe(true);
+    // The result is the last edit: no progress edit arrived after it.
+    const last = edits.at(-1);
+    expect(String(last?.args.text)).not.toMatch(/^Analyzing/);
+    expect(blocksText(last?.args ?? {})).toMatch(/Emotions heard in “long\.ogg”/);
+    const progress = edits.slice(0, -1).map((e) => String(e.args.text));
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    for (const text of progress) expect(text).toMatch(/^Analyzing “long\.ogg”… \d{1,3} %$/);
+    const percents = progress.map((text) => Number(/(\d+) %$/.exec(text)?.[1]));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.every((p) => p > 0 && p <= 100)).toBe(true);
   });
 });
