@@ -69,6 +69,18 @@ export class MemoryClassifier implements EmotionClassifier {
   }
 }
 
+/** The same classifier, each batch delayed by ms: fixture models are too quick to show progress. */
+export function slowed(inner: EmotionClassifier, ms: number): EmotionClassifier {
+  return {
+    info: inner.info,
+    classify: async (segments, signal) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return inner.classify(segments, signal);
+    },
+    close: async () => {},
+  };
+}
+
 export class MemoryStore implements AnalysisStore {
   readonly #rows: StoredAnalysis[] = [];
   #next = 1;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../../src/audio/index.ts';
 import type { EmotionClassifier } from '../../../src/core/ports.ts';
+import { slowed } from '../../support/twins.ts';
 import {
   type Any,
   ephemeralReply,
@@ -214,14 +215,7 @@ describe('long work', () => {
     ]);
     const inner = world.services.analyzer.classifier;
     // The fixture model is too quick to show progress: slow each batch as a big model on a busy CPU would.
-    const slow: EmotionClassifier = {
-      info: inner.info,
-      classify: async (segments, signal) => {
-        await new Promise((r) => setTimeout(r, 300));
-        return inner.classify(segments, signal);
-      },
-      close: async () => {},
-    };
+    const slow = slowed(inner, 300);
     const slowRun = await startBot(world, {}, {});
     (slowRun.bot.deps.analyzer as { classifier: EmotionClassifier }).classifier = slow;
     try {

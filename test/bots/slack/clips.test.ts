@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../../src/audio/index.ts';
-import type { EmotionClassifier } from '../../../src/core/ports.ts';
+import { slowed } from '../../support/twins.ts';
 import {
   BOT_TOKEN,
   blocksText,
@@ -183,15 +183,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
     const inner = await sharedClassifier();
     // The fixture model is too quick for progress (at most one edit per 5 s, none in the first 5 s): slow each
     // batch as a big model on a busy CPU would.
-    const slow: EmotionClassifier = {
-      info: inner.info,
-      classify: async (segments, signal) => {
-        await new Promise((r) => setTimeout(r, 5_200));
-        return inner.classify(segments, signal);
-      },
-      close: async () => {},
-    };
-    h = await startHarness({ classifier: slow });
+    h = await startHarness({ classifier: slowed(inner, 5_200) });
     h.fake.hostedFiles.set('long.ogg', new Uint8Array(long));
     // Slack rate-limits chat.update: each progress edit is answered 429 (Retry-After 1 s) once, so the last one
     // is still waiting for its retry when the result is ready.
