@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,8 +55,8 @@ class OrtFeaturizer:
         return torch.from_numpy(a), torch.from_numpy(b)
 
 
-def extract(
-    featurizer: Featurizer | OrtFeaturizer,
+def extract_shards(
+    featurize: Callable[[np.ndarray], dict[str, np.ndarray]],
     files: list[str],
     root: Path,
     condition: str,
@@ -63,39 +64,49 @@ def extract(
     seed: int,
     shard: int = 256,
     batch: int = 4,
-    log: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (A [n, L, 2d] float32, B [n, 242] float32) for files under condition; cached by shard."""
+    tag: str = "features",
+) -> dict[str, np.ndarray]:
+    """featurize (segments [b, 80000] -> {key: [b, ...]}) on files under condition, cached on disk in resumable
+    shards of `shard` clips; returns {key: [n, ...]} in files order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     starts = list(range(0, len(files), shard))
     if os.environ.get("ANNAMALAI_REVERSE_SHARDS") == "1":  # a second worker can fill shards from the end
         starts = starts[::-1]
-    parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    parts: dict[int, dict[str, np.ndarray]] = {}
     for s in starts:
         path = out_dir / f"{condition}_{s // shard:04d}_{len(files[s : s + shard])}.npz"
         if path.exists():
             z = np.load(path)
-            parts[s] = (z["a"], z["b"])
+            parts[s] = {k: z[k] for k in z.files}
             continue
         segs = np.stack([degrade(load_audio(root / f), condition, clip_rng(seed, condition, f)) for f in files[s : s + shard]])
-        aa, bb = [], []
-        for i in range(0, len(segs), batch):
-            a, b = featurizer(torch.from_numpy(segs[i : i + batch]))
-            aa.append(a.numpy())
-            bb.append(b.numpy())
-        a_np, b_np = np.concatenate(aa), np.concatenate(bb)
+        outs = [featurize(segs[i : i + batch]) for i in range(0, len(segs), batch)]
+        parts[s] = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
         tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, a=a_np, b=b_np)
+        np.savez(tmp, **parts[s])
         os.replace(tmp, path)  # atomic: a parallel worker never reads a half-written shard
-        parts[s] = (a_np, b_np)
-        if log:
-            done = min(s + shard, len(files))
-            el = time.time() - t0
-            print(f"[features] {condition}: {done}/{len(files)} clips, {el:.0f}s", flush=True)
-    a_parts = [parts[s][0] for s in sorted(parts)]
-    b_parts = [parts[s][1] for s in sorted(parts)]
-    return np.concatenate(a_parts), np.concatenate(b_parts)
+        print(f"[{tag}] {condition}: {min(s + shard, len(files))}/{len(files)} clips, {time.time() - t0:.0f}s", flush=True)
+    keys = parts[starts[0]].keys() if starts else ()
+    return {k: np.concatenate([parts[s][k] for s in sorted(parts)]) for k in keys}
+
+
+def extract(
+    featurizer: Featurizer | OrtFeaturizer,
+    files: list[str],
+    root: Path,
+    condition: str,
+    out_dir: Path,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (A [n, L, 2d] float32, B [n, 242] float32) for files under condition; cached by shard."""
+
+    def featurize(segs: np.ndarray) -> dict[str, np.ndarray]:
+        a, b = featurizer(torch.from_numpy(segs))
+        return {"a": a.numpy(), "b": b.numpy()}
+
+    out = extract_shards(featurize, files, root, condition, out_dir, seed)
+    return out["a"], out["b"]
 
 
 def read_shards(out_dir: Path, condition: str, n: int, key: str) -> np.ndarray:

@@ -538,34 +538,8 @@ def embedder_onnx(cfg: dict[str, Any]) -> Path:
     return path
 
 
-def extract_condition(emb: OrtEmbedder, files: list[str], root: Path, condition: str, out_dir: Path, seed: int,
-                      shard: int = 256, batch: int = 8) -> np.ndarray:
-    """[n, 2048] pooled YAMNet for files under condition; resumable atomic shards, as features.extract."""
-    from .audio import degrade, load_audio
-    from .features import clip_rng
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    t0 = time.time()
-    parts: dict[int, np.ndarray] = {}
-    starts = list(range(0, len(files), shard))
-    if os.environ.get("ANNAMALAI_REVERSE_SHARDS") == "1":  # a second worker can fill shards from the end
-        starts = starts[::-1]
-    for s in starts:
-        path = out_dir / f"{condition}_{s // shard:04d}_{len(files[s : s + shard])}.npz"
-        if path.exists():
-            parts[s] = np.load(path)["y"]
-            continue
-        segs = np.stack([degrade(load_audio(root / f), condition, clip_rng(seed, condition, f)) for f in files[s : s + shard]])
-        y = np.concatenate([emb(segs[i : i + batch]) for i in range(0, len(segs), batch)]).astype(np.float32)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, y=y)
-        os.replace(tmp, path)
-        parts[s] = y
-        print(f"[yamnet] {condition}: {min(s + shard, len(files))}/{len(files)} clips, {time.time() - t0:.0f}s", flush=True)
-    return np.concatenate([parts[s] for s in sorted(parts)])
-
-
 def extract_all(cfg: dict[str, Any], conditions: tuple[str, ...] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    from .features import extract_shards
     from .pipeline import build_dataset, feature_plan
 
     torch.set_num_threads(2)
@@ -576,7 +550,8 @@ def extract_all(cfg: dict[str, Any], conditions: tuple[str, ...] | None = None) 
     for cond, idx in feature_plan(cfg, ds):
         if conditions is not None and cond not in conditions:
             continue
-        out[cond] = (idx, extract_condition(emb, [ds.clips[i].file for i in idx], root, cond, feature_dir(cfg) / cond, cfg["seed"]))
+        out[cond] = (idx, extract_shards(lambda segs: {"y": emb(segs)}, [ds.clips[i].file for i in idx], root, cond,
+                                         feature_dir(cfg) / cond, cfg["seed"], batch=8, tag="yamnet")["y"])
     print("[yamnet] extraction complete", flush=True)
     return out
 
