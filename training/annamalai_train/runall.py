@@ -35,7 +35,7 @@ from .models import MelStats, MLPHead, VectorGraph, WhisperGraph, WhisperHead
 from .pipeline import Dataset, model_bin
 from .report import write_report
 from .synth import synthetic_segments
-from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, scores, table, train_base
+from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, out_of_fold, scores, table, train_base
 
 MAX_MODEL_BYTES = 30 * 1024 * 1024
 SINGLE = "whisper alone"
@@ -75,12 +75,7 @@ def parse_setting(key: str) -> tuple[str, bool]:
 
 def whisper_oof(ds: Dataset, bank: Feats, w: np.ndarray, cfg: dict[str, Any], conds: tuple[str, ...]) -> np.ndarray:
     dev = np.flatnonzero(ds.fold >= 0)
-    folds = ds.fold[dev]
-    oof = np.zeros((len(dev), N_LABELS), np.float32)
-    for f in np.unique(folds):
-        m = train_base("whisper", bank, dev[folds != f], ds.y, w, cfg, cfg["seed"] + int(f), conds)
-        oof[folds == f] = logits_of(m, bank.x("whisper", bank.lookup(dev[folds == f], "clean")))
-    return oof
+    return out_of_fold(("whisper",), bank, ds.y, w, dev, ds.fold[dev], cfg, cfg["seed"], conds)["whisper"]
 
 
 def select_depth(ds: Dataset, bank: Feats, full: np.ndarray, w: np.ndarray, cfg: dict[str, Any],
@@ -362,7 +357,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         export_meta(ship["meta"], model_dir / "meta.onnx", 9 * len(ship["kinds"]))
 
     # int8 check on validation speakers (fold 0): head trained on the other folds, fp32 vs int8 encoder features
-    enc = load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth))
+    enc = graphs["whisper"].encoder
     featq = cache / f"featurizer-b{depth}-int8.onnx"
     qa = OrtFeaturizer(Featurizer(enc), cache / f"featurizer-b{depth}.onnx")  # exports the fp32 featurizer once
     quantize(cache / f"featurizer-b{depth}.onnx", featq)

@@ -138,6 +138,21 @@ def train_base(
     return fit_classifier(model, bank.x(kind, rows), y_all[clip], w_all[clip], hp, seed)
 
 
+def out_of_fold(
+    kinds: tuple[str, ...], bank: Feats, y_all: np.ndarray, w_all: np.ndarray, train_clips: np.ndarray,
+    folds: np.ndarray, cfg: dict[str, Any], seed: int, train_conds: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """Logits of each base kind on the clean rows of train_clips, each from a model trained without its fold.
+    Folds outer, kinds inner: heads are initialised from the global RNG, so the order is part of the result."""
+    oof = {k: np.zeros((len(train_clips), N_LABELS), np.float32) for k in kinds}
+    for f in np.unique(folds):
+        tr, va = train_clips[folds != f], train_clips[folds == f]
+        for k in kinds:
+            m = train_base(k, bank, tr, y_all, w_all, cfg, seed + int(f), train_conds)
+            oof[k][folds == f] = logits_of(m, bank.x(k, bank.lookup(va, "clean")))
+    return oof
+
+
 def bases(
     bank: Feats,
     y_all: np.ndarray,
@@ -152,12 +167,7 @@ def bases(
 ) -> dict[str, Any]:
     """Out-of-fold logits of each base kind on train_clips (folds aligned with train_clips), final models on all
     train_clips, and their logits on each eval set: {oof: {kind}, models: {kind}, eval: {name: {kind}}}."""
-    oof = {k: np.zeros((len(train_clips), N_LABELS), np.float32) for k in kinds}
-    for f in np.unique(folds):
-        tr, va = train_clips[folds != f], train_clips[folds == f]
-        for k in kinds:
-            m = train_base(k, bank, tr, y_all, w_all, cfg, seed + int(f), train_conds)
-            oof[k][folds == f] = logits_of(m, bank.x(k, bank.lookup(va, "clean")))
+    oof = out_of_fold(kinds, bank, y_all, w_all, train_clips, folds, cfg, seed, train_conds)
     final = {k: train_base(k, bank, train_clips, y_all, w_all, cfg, seed + 100, train_conds) for k in kinds}
     ev = {name: {k: logits_of(final[k], bank.x(k, bank.lookup(clips, cond))) for k in kinds}
           for name, (clips, cond) in evals.items()}
