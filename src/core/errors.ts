@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   'inference.failed': 'The emotion model failed on this recording.',
   'inference.overloaded': 'I am busy with other recordings right now; please try again in a minute.',
   'storage.failed': 'The result could not be saved.',
+  'storage.unavailable':
+    'I cannot store results right now, so I am not taking new recordings; the server admins have been told.',
   'input.not_found': 'That file does not exist.',
   'input.unreadable': 'That file could not be read.',
   aborted: 'The analysis was stopped before it finished.',

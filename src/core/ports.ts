@@ -196,3 +196,62 @@ export interface DigestStore {
   retentions(platform: string): Promise<{ workspaceId: string; retentionDays: number }[]>;
   close(): Promise<void>;
 }
+
+// ---- Durable work and delivery (issue 17) -------------------------------------------------------------
+
+/** One piece of accepted work, as recorded before the user was told it was accepted. */
+export interface JobRecord {
+  readonly id: string;
+  readonly platform: string;
+  readonly userId: string;
+  /** Adapter-owned JSON: enough to find (or post) the waiting reply after a restart. The core never reads it. */
+  readonly reply: string;
+  /** Set once the result was stored: a restarted process answers from it instead of asking to resend. */
+  readonly analysisId: string | null;
+  readonly createdAt: Date;
+}
+
+/**
+ * Port: accepted work, opened before the user sees "Listening…" and closed once answered, so a process
+ * killed mid-analysis can answer every waiting user when it starts again (and never answer twice).
+ */
+export interface JobJournal {
+  /** Records accepted work; returns its id. */
+  open(job: {
+    readonly platform: string;
+    readonly userId: string;
+    readonly reply: string;
+    readonly createdAt: Date;
+  }): Promise<string>;
+  /** Where the waiting reply now is (it may be posted after the job was opened, or replaced). */
+  setReply(id: string, reply: string): Promise<void>;
+  /** The result of this job is stored under `analysisId`. */
+  setAnalysis(id: string, analysisId: string): Promise<void>;
+  /** Answered (result, error or refusal): never answered again. Closing an unknown or closed id is a no-op. */
+  close(id: string): Promise<void>;
+  /** Jobs of a platform still open, oldest first: what a restarted process must answer. */
+  unfinished(platform: string): Promise<JobRecord[]>;
+}
+
+/** Port: platform event deliveries already handled, kept across restarts until they expire. */
+export interface DeliveryLedger {
+  /**
+   * True the first time (platform, eventId) is seen and records it until `expiresAt`; false for a
+   * redelivery of an event already recorded. Atomic across processes sharing the store.
+   */
+  firstDelivery(platform: string, eventId: string, expiresAt: Date): Promise<boolean>;
+  /** Forgets deliveries that expired before `now`; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+/** Whether results can still be stored: 'lost' when the database vanished, was replaced or became read-only. */
+export type StorageHealth =
+  | { readonly state: 'ok' }
+  | { readonly state: 'lost'; readonly detail: string; readonly since: Date };
+
+/** Port: watches the storage under every store. Adapters refuse new work while it is not 'ok'. */
+export interface StorageMonitor {
+  health(): StorageHealth;
+  /** Called once each time health changes (e.g. to tell admins); returns an unsubscribe function. */
+  onChange(listener: (health: StorageHealth) => void): () => void;
+}

@@ -6,9 +6,14 @@ import type {
   AudioInput,
   Clock,
   DecodeOptions,
+  DeliveryLedger,
   EmotionClassifier,
+  JobJournal,
+  JobRecord,
   ModelInfo,
   SettingsStore,
+  StorageHealth,
+  StorageMonitor,
   TimeRange,
   WorkspaceSettings,
   WorkspaceSettingsPatch,
@@ -248,5 +253,67 @@ export class FakeClock implements Clock {
   }
   advance(ms: number): Promise<void> {
     return this.advanceTo(new Date(this.#now + ms));
+  }
+}
+
+/** In-memory JobJournal: ids are sequential, so tests can name them. */
+export class MemoryJobJournal implements JobJournal {
+  readonly jobs = new Map<string, JobRecord & { closed: boolean }>();
+  #next = 1;
+  async open(job: Parameters<JobJournal['open']>[0]): Promise<string> {
+    const id = String(this.#next++);
+    this.jobs.set(id, { ...job, id, analysisId: null, closed: false });
+    return id;
+  }
+  async setReply(id: string, reply: string): Promise<void> {
+    const job = this.jobs.get(id);
+    if (job) this.jobs.set(id, { ...job, reply });
+  }
+  async setAnalysis(id: string, analysisId: string): Promise<void> {
+    const job = this.jobs.get(id);
+    if (job) this.jobs.set(id, { ...job, analysisId });
+  }
+  async close(id: string): Promise<void> {
+    const job = this.jobs.get(id);
+    if (job) this.jobs.set(id, { ...job, closed: true });
+  }
+  async unfinished(platform: string): Promise<JobRecord[]> {
+    return [...this.jobs.values()]
+      .filter((j) => !j.closed && j.platform === platform)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map(({ closed: _closed, ...job }) => job);
+  }
+}
+
+/** In-memory DeliveryLedger. */
+export class MemoryDeliveryLedger implements DeliveryLedger {
+  readonly seen = new Map<string, Date>();
+  async firstDelivery(platform: string, eventId: string, expiresAt: Date): Promise<boolean> {
+    const key = `${platform}\u0000${eventId}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, expiresAt);
+    return true;
+  }
+  async purgeExpired(now: Date): Promise<number> {
+    let purged = 0;
+    for (const [key, expiresAt] of this.seen) if (expiresAt < now && this.seen.delete(key)) purged++;
+    return purged;
+  }
+}
+
+/** StorageMonitor whose health a test sets. */
+export class MemoryStorageMonitor implements StorageMonitor {
+  #health: StorageHealth = { state: 'ok' };
+  readonly #listeners = new Set<(health: StorageHealth) => void>();
+  health(): StorageHealth {
+    return this.#health;
+  }
+  set(health: StorageHealth): void {
+    this.#health = health;
+    for (const listener of this.#listeners) listener(health);
+  }
+  onChange(listener: (health: StorageHealth) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }
