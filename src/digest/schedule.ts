@@ -1,4 +1,6 @@
 import { validateDetailed } from 'node-cron';
+import { ScheduleError } from './schedule-error.ts';
+import { parseWeekday, weekdayAbbreviation } from './weekday.ts';
 import { addDays, canonicalTimeZone, startOfDay, type WallTime, wallTime, zonedInstant } from './zone.ts';
 
 /**
@@ -25,9 +27,7 @@ export interface Period {
   readonly end: Date;
 }
 
-export class ScheduleError extends Error {
-  override readonly name = 'ScheduleError';
-}
+export { ScheduleError };
 
 export const DEFAULT_SCHEDULE = 'weekly mon 09:00';
 export const DEFAULT_TIME_ZONE = 'UTC';
@@ -35,8 +35,6 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 const MIN_INTERVAL_MS = 60 * 60_000;
 /** Cron searches look this many local days back or ahead (a yearly schedule still fires within it). */
 const SEARCH_DAYS = 400;
-
-const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 function parseClock(text: string | undefined, fallback: [number, number]): [number, number] {
   if (text === undefined) return fallback;
@@ -61,17 +59,17 @@ export function parseSchedule(input: string): Schedule {
   if (head === 'weekly') {
     if (words.length > 3)
       throw new ScheduleError('Use `weekly`, `weekly fri` or `weekly fri 17:00` (day: mon … sun).');
-    let day = 1;
-    let clock: string | undefined;
-    for (const w of words.slice(1)) {
-      const d = DAY_NAMES.findIndex((n) => w.startsWith(n) && n.length >= 3);
-      if (d >= 0 && /^[a-z]+$/.test(w)) day = d;
-      else clock = w;
-    }
-    const [h, m] = parseClock(clock, [9, 0]);
+    // A word with a digit is the time, any other the day (in either order); each at most once.
+    const rest = words.slice(1);
+    const days = rest.filter((w) => !/\d/.test(w));
+    const clocks = rest.filter((w) => /\d/.test(w));
+    if (days.length > 1 || clocks.length > 1)
+      throw new ScheduleError('Give one day and one time: `weekly fri 17:00` (day: mon … sun).');
+    const day = days[0] === undefined ? 1 : parseWeekday(days[0]);
+    const [h, m] = parseClock(clocks[0], [9, 0]);
     return {
       kind: 'weekly',
-      text: `weekly ${DAY_NAMES[day]} ${pad(h)}:${pad(m)}`,
+      text: `weekly ${weekdayAbbreviation(day)} ${pad(h)}:${pad(m)}`,
       cron: `${m} ${h} * * ${day}`,
     };
   }

@@ -10,6 +10,7 @@ import {
   previousPeriod,
   ScheduleError,
 } from '../../src/digest/schedule.ts';
+import { configure, openProc, PLATFORM, tempDb, WS } from './helpers.ts';
 
 const iso = (d: Date | undefined) => d?.toISOString();
 
@@ -40,6 +41,61 @@ describe('digest schedules', () => {
     expect(() => assertNotTooFrequent(parseSchedule('0 9 29 2 *'), 'UTC', new Date('2026-03-01'))).toThrow(
       /never fires within a year/,
     );
+  });
+
+  it('accepts every real spelling of a weekday, in any case and either order, and keeps the three-letter form', () => {
+    const spellings: [string, string][] = [
+      ['weekly fri 17:00', 'fri'],
+      ['weekly Friday 17:00', 'fri'],
+      ['WEEKLY FRIDAYS 17:00', 'fri'],
+      ['weekly 17:00 fri', 'fri'],
+      ['weekly tues 17:00', 'tue'],
+      ['weekly wednes 17:00', 'wed'],
+      ['weekly wednesday 17:00', 'wed'],
+      ['weekly thur 17:00', 'thu'],
+      ['weekly Thurs 17:00', 'thu'],
+      ['weekly sat 17:00', 'sat'],
+      ['weekly sunday 17:00', 'sun'],
+      ['weekly mon 17:00', 'mon'],
+    ];
+    for (const [input, day] of spellings)
+      expect(parseSchedule(input).text, input).toBe(`weekly ${day} 17:00`);
+    expect(parseSchedule('weekly sun').cron).toBe('0 9 * * 0');
+    expect(parseSchedule('weekly 7:05').text).toBe('weekly mon 07:05');
+  });
+
+  it('refuses a mistyped weekday with the reason and the day it looks like, instead of saving Monday', () => {
+    expect(() => parseSchedule('weekly fir 17:00')).toThrow(
+      /^"fir" is not a day of the week: use mon, tue, wed, thu, fri, sat or sun \(or the full name\)\. Did you mean friday\?$/,
+    );
+    expect(() => parseSchedule('weekly thrusday 17:00')).toThrow(
+      /"thrusday" is not a day.*Did you mean thursday\?/,
+    );
+    expect(() => parseSchedule('weekly 17:00 wendsday')).toThrow(
+      /"wendsday" is not a day.*Did you mean wednesday\?/,
+    );
+    expect(() => parseSchedule('weekly monkey')).toThrow(/"monkey" is not a day of the week/);
+    expect(() => parseSchedule('weekly mo 17:00')).toThrow(/"mo" is not a day of the week/);
+    expect(() => parseSchedule('weekly xyzzy 17:00')).toThrow(/"xyzzy" is not a day of the week[^?]*$/);
+    expect(() => parseSchedule('weekly fri mon')).toThrow(/one day and one time/);
+    expect(() => parseSchedule('weekly 09:00 17:00')).toThrow(/one day and one time/);
+    expect(() => parseSchedule('weekly fri 5pm')).toThrow(/"5pm" is not a time of day/);
+  });
+
+  it('stores nothing when the weekday is mistyped, and keeps the schedule a channel already had', async () => {
+    const db = tempDb();
+    const p = openProc(db.path, '2026-06-10T12:00:00Z');
+    try {
+      await expect(configure(p, { schedule: 'weekly thrusday 17:00' })).rejects.toThrow(ScheduleError);
+      expect(await p.digests.workspaceConfigs(PLATFORM, WS)).toEqual([]);
+      await configure(p, { schedule: 'weekly thu 17:00' });
+      await expect(configure(p, { schedule: 'weekly fir 17:00' })).rejects.toThrow(/Did you mean friday/);
+      const [config] = await p.digests.workspaceConfigs(PLATFORM, WS);
+      expect(config?.schedule).toBe('weekly thu 17:00');
+    } finally {
+      await p.close();
+      db.remove();
+    }
   });
 
   it('accepts IANA time zones (as typed, case fixed) and refuses unknown ones', () => {
