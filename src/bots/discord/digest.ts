@@ -3,6 +3,7 @@ import type { DigestConfig } from '../../core/ports.ts';
 import type { Digest } from '../../digest/content.ts';
 import type { DigestPoster } from '../../digest/scheduler.ts';
 import { digestLines, digestTitle, emptyLine, isEmpty } from '../../digest/text.ts';
+import { clip } from '../shared/clip.ts';
 import { renderMoodChart } from '../shared/mood-chart.ts';
 
 /** The mood digest as a Discord message: one embed and the emotion-mix chart, or the one empty line. */
@@ -26,10 +27,8 @@ export async function digestPayload(digest: Digest, preview = false): Promise<Di
     content: preview ? 'Preview of the mood digest (only you see this):' : '',
     embeds: [
       {
-        title: digestTitle(digest).slice(0, 256),
-        description: digestLines(digest, (s) => `**${s}**`)
-          .join('\n')
-          .slice(0, 4096),
+        title: clip(digestTitle(digest), 256),
+        description: clip(digestLines(digest, (s) => `**${s}**`).join('\n'), 4096),
         color: 0x5e35b1,
         image: { url: `attachment://${DIGEST_CHART_NAME}` },
       },

@@ -4,6 +4,7 @@ import type { AnnamalaiError } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { StoredAnalysis } from '../../core/records.ts';
 import { ESTIMATE_NOTE } from '../../core/summary.ts';
+import { clip } from '../shared/clip.ts';
 import { DownloadError } from '../shared/download.ts';
 import { clock, fitSegmentLines, type OkResult, overallLine, pct } from '../shared/text.ts';
 
@@ -21,10 +22,6 @@ const SEGMENT_BUDGET = 3800;
 const COLOUR = { green: 0x43a047, orange: 0xfb8c00, red: 0xe53935, grey: 0x9e9e9e } as const;
 
 export const CHART_NAME = 'timeline.png';
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /** One embed for one analysed recording, within every embed limit whatever the recording's length. */
 export function resultEmbed(result: OkResult, model: ModelInfo, title: string, withChart: boolean): APIEmbed {

@@ -31,6 +31,7 @@ import { digestMessage } from './digest.ts';
 import { downloadSlackFile } from './download.ts';
 import { audioFiles, fileName, parseChannel, type SlackFile, type SlackMessage } from './files.ts';
 import { boltLogger, redactTokens } from './log.ts';
+import { refuseFutureRequests } from './request-age.ts';
 
 export const PLATFORM = 'slack';
 export const COMMAND = '/emotion';
@@ -128,6 +129,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
           // Bolt verifies the v0 signature and refuses timestamps more than 5 minutes off.
           signatureVerification: true,
         });
+  if (receiver instanceof HTTPReceiver) refuseFutureRequests(receiver, log);
   const app = new App({ token: config.SLACK_BOT_TOKEN, receiver, logger, clientOptions });
   const client: WebClient = app.client;
 

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { SegmentResult, StoredAnalysis } from '../../core/records.ts';
 import { ESTIMATE_NOTE, type Summary } from '../../core/summary.ts';
+import { clip } from '../shared/clip.ts';
 import { BAND_EMOJI, fitSegmentLines, overallLine, pct, SILENCE_EMOJI } from '../shared/text.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -37,9 +38,8 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+/** Cut on grapheme clusters (src/bots/shared/clip.ts): an emoji is never split in half. */
+export const cut = clip;
 
 function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: cut(text, LIMITS.sectionText) } };

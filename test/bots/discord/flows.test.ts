@@ -99,6 +99,17 @@ describe('/emotion file', () => {
     expect(edit.files.map((f) => f.name)).toEqual(['timeline.png']);
   });
 
+  it('a file name too long for the embed title is cut before an emoji, never through it', async () => {
+    const { fake } = run;
+    // The title limit (256) falls between the two halves of 😀's surrogate pair.
+    const name = `${'a'.repeat(254)}😀 voice 👩‍👩‍👧.m4a`;
+    const att = fake.attachment({ name, bytes: fixture('speech.m4a'), contentType: 'audio/mp4' });
+    const { token } = fake.fileCommand(fake.user('carol'), att);
+    const title = String(((await resultEdit(run, token)).body as Any).embeds[0].title);
+    expect(title).not.toMatch(/[\uD800-\uDFFF]/u);
+    expect(title).toBe(`${'a'.repeat(254)}…`);
+  });
+
   const cases: [string, () => Any, RegExp][] = [
     [
       'a corrupt Ogg/Opus file',

@@ -140,7 +140,7 @@ function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string 
 }
 
 describe('HTTP mode', () => {
-  it('verifies request signatures: a bad signature and a stale timestamp are rejected, a good one handled', async () => {
+  it('verifies request signatures: a bad signature, a stale timestamp and one more than 5 minutes ahead are rejected (401, no handler runs), a good one handled', async () => {
     h = await startHarness({
       env: { SLACK_MODE: 'http', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_PORT: '0' },
     });
@@ -166,6 +166,11 @@ describe('HTTP mode', () => {
     expect(bad.status).toBe(401);
     const stale = await post(body, now - 6 * 60, sign(body, now - 6 * 60));
     expect(stale.status).toBe(401);
+    // Stamped in the future with a valid signature: a replay waiting to happen, refused like a stale one.
+    for (const ahead of [6 * 60, 10 * 60, 365 * 24 * 3600]) {
+      const future = await post(body, now + ahead, sign(body, now + ahead));
+      expect(future.status).toBe(401);
+    }
     await new Promise((r) => setTimeout(r, 200));
     expect(h.fake.callsOf('chat.postMessage')).toHaveLength(0);
     expect(h.fake.fileRequests).toHaveLength(0);
