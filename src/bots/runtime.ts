@@ -1,20 +1,33 @@
 import { openServices } from '../compose.ts';
 import type { Config } from '../config.ts';
 import type { AnalyzerDeps } from '../core/analyze.ts';
-import type { AnalysisStore } from '../core/ports.ts';
+import { isAnnamalaiError } from '../core/errors.ts';
+import type {
+  AnalysisStore,
+  Clock,
+  DeliveryLedger,
+  DigestStore,
+  JobJournal,
+  SettingsStore,
+  StorageMonitor,
+} from '../core/ports.ts';
 import { SystemClock } from '../digest/clock.ts';
 import { type DigestPoster, DigestScheduler } from '../digest/scheduler.ts';
 import type { Logger } from '../log.ts';
-import { SqliteDigestStore } from '../storage/digest-store.ts';
-import { SqliteSettingsStore } from '../storage/settings-store.ts';
 import { WorkQueue } from './shared/work-queue.ts';
 
 /** What every bot in one process shares: the model, the stores, the clock and one bounded work queue. */
 export interface BotRuntime {
   readonly analyzer: AnalyzerDeps & { readonly store: AnalysisStore };
-  readonly settings: SqliteSettingsStore;
-  readonly digests: SqliteDigestStore;
-  readonly clock: SystemClock;
+  readonly settings: SettingsStore;
+  readonly digests: DigestStore;
+  /** Accepted work, recorded before it is acknowledged and closed once answered. */
+  readonly jobs: JobJournal;
+  /** Platform event ids already handled (redeliveries after a restart are dropped). */
+  readonly deliveries: DeliveryLedger;
+  /** 'lost' once the database file was deleted, replaced or became read-only: refuse new work then. */
+  readonly storageHealth: StorageMonitor;
+  readonly clock: Clock;
   /** Shared by every adapter, so two platforms never run more analyses at once than one would. */
   readonly queue: WorkQueue;
   close(): Promise<void>;
@@ -34,19 +47,28 @@ export async function openBotRuntime(
       'DATABASE_PATH must be a file for the bots (settings and results share it).',
     );
   }
-  const services = await openServices(config, logger, { databasePath: config.DATABASE_PATH });
-  const store = services.analyzer.store;
-  if (!store) throw new Error('internal: no results store');
-  const settings = new SqliteSettingsStore({ path: config.DATABASE_PATH });
-  const digests = new SqliteDigestStore({ path: config.DATABASE_PATH });
+  let services: Awaited<ReturnType<typeof openServices>>;
+  try {
+    services = await openServices(config, logger, { databasePath: config.DATABASE_PATH });
+  } catch (error) {
+    // A database that cannot be written is a start-up configuration problem: one clear line, non-zero exit.
+    if (isAnnamalaiError(error) && error.code === 'storage.unavailable')
+      throw new RuntimeConfigError(`DATABASE_PATH: ${error.message.replace(/^storage\.unavailable: /, '')}`);
+    throw error;
+  }
+  const { storage } = services;
+  if (!storage) throw new Error('internal: no database');
   return {
-    analyzer: { ...services.analyzer, store },
-    settings,
-    digests,
+    analyzer: { ...services.analyzer, store: storage.results },
+    settings: storage.settings,
+    digests: storage.digests,
+    jobs: storage.jobs,
+    deliveries: storage.deliveries,
+    storageHealth: storage.health,
     clock: new SystemClock(),
     queue: new WorkQueue(queue),
     async close() {
-      await Promise.allSettled([digests.close(), settings.close(), services.close()]);
+      await services.close();
     },
   };
 }

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
+import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
 import type {
   DigestConfig,
   DigestConfigPatch,
@@ -10,7 +8,7 @@ import type {
   DigestRunStatus,
   DigestStore,
 } from '../core/ports.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { attach, Database, type DatabaseOptions } from './database.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -20,50 +18,41 @@ type Row = Record<string, SQLOutputValue>;
  * never both get the same digest.
  */
 export class SqliteDigestStore implements DigestStore {
-  readonly #db: DatabaseSync;
+  readonly #database: Database;
+  readonly #owned: boolean;
 
-  constructor(options: { readonly path: string; readonly busyTimeoutMs?: number }) {
-    if (options.path === ':memory:')
+  constructor(source: Database | DatabaseOptions) {
+    if (!(source instanceof Database) && source.path === ':memory:')
       throw new Error('SqliteDigestStore needs a file (it shares it with SqliteStore)');
-    mkdirSync(dirname(options.path), { recursive: true });
-    // Opening (and closing) the results store applies every pending migration, ours included.
-    void new SqliteStore({ path: options.path }).close();
-    this.#db = new DatabaseSync(options.path);
-    this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-  }
-
-  #tx<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const out = work();
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    const { database, owned } = attach(source);
+    this.#database = database;
+    this.#owned = owned;
   }
 
   async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
-    const row = this.#db
-      .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
-      .get(platform, workspaceId, channelId) as Row | undefined;
+    const row = await this.#get(
+      'SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?',
+      platform,
+      workspaceId,
+      channelId,
+    );
     return row ? toConfig(row) : undefined;
   }
 
   async workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]> {
-    const rows = this.#db
-      .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? ORDER BY channel_id')
-      .all(platform, workspaceId) as Row[];
+    const rows = await this.#all(
+      'SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? ORDER BY channel_id',
+      platform,
+      workspaceId,
+    );
     return rows.map(toConfig);
   }
 
   async enabledConfigs(platform: string): Promise<DigestConfig[]> {
-    const rows = this.#db
-      .prepare(
-        'SELECT * FROM digest_configs WHERE platform = ? AND enabled = 1 ORDER BY workspace_id, channel_id',
-      )
-      .all(platform) as Row[];
+    const rows = await this.#all(
+      'SELECT * FROM digest_configs WHERE platform = ? AND enabled = 1 ORDER BY workspace_id, channel_id',
+      platform,
+    );
     return rows.map(toConfig);
   }
 
@@ -73,8 +62,8 @@ export class SqliteDigestStore implements DigestStore {
     defaults: Omit<DigestConfig, 'platform' | 'workspaceId' | 'channelId' | 'activeSince'>,
     now: Date,
   ): Promise<DigestConfig> {
-    this.#tx(() => {
-      const row = this.#db
+    await this.#database.write((db) => {
+      const row = db
         .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
         .get(key.platform, key.workspaceId, key.channelId) as Row | undefined;
       const current = row ? toConfig(row) : undefined;
@@ -86,27 +75,25 @@ export class SqliteDigestStore implements DigestStore {
         next.schedule !== current.schedule ||
         next.timeZone !== current.timeZone ||
         (next.enabled && !current.enabled);
-      this.#db
-        .prepare(
-          `INSERT INTO digest_configs (platform, workspace_id, channel_id, target_channel_id, enabled, schedule,
+      db.prepare(
+        `INSERT INTO digest_configs (platform, workspace_id, channel_id, target_channel_id, enabled, schedule,
              time_zone, empty_line, active_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET
              target_channel_id = excluded.target_channel_id, enabled = excluded.enabled,
              schedule = excluded.schedule, time_zone = excluded.time_zone, empty_line = excluded.empty_line,
              active_since = excluded.active_since, updated_at = excluded.updated_at`,
-        )
-        .run(
-          key.platform,
-          key.workspaceId,
-          key.channelId,
-          next.targetChannelId,
-          next.enabled ? 1 : 0,
-          next.schedule,
-          next.timeZone,
-          next.emptyLine ? 1 : 0,
-          restart ? now.getTime() : base.activeSince.getTime(),
-          now.getTime(),
-        );
+      ).run(
+        key.platform,
+        key.workspaceId,
+        key.channelId,
+        next.targetChannelId,
+        next.enabled ? 1 : 0,
+        next.schedule,
+        next.timeZone,
+        next.emptyLine ? 1 : 0,
+        restart ? now.getTime() : base.activeSince.getTime(),
+        now.getTime(),
+      );
     });
     const saved = await this.config(key.platform, key.workspaceId, key.channelId);
     if (!saved) throw new Error('digest config vanished');
@@ -114,8 +101,8 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async claim(key: DigestKey, periodEnd: number, claimant: string, now: Date): Promise<boolean> {
-    return this.#tx(() => {
-      const inserted = this.#db
+    return this.#database.write((db) => {
+      const inserted = db
         .prepare(
           `INSERT INTO digest_runs (platform, workspace_id, channel_id, period_start, period_end, status,
              attempts, claimed_by, claimed_at) VALUES (?, ?, ?, ?, ?, 'posted', 1, ?, ?)
@@ -132,7 +119,7 @@ export class SqliteDigestStore implements DigestStore {
         );
       if (Number(inserted.changes) === 1) return true;
       // A failed post whose retry is due: claimed again (recorded as posted) by exactly one process.
-      const retried = this.#db
+      const retried = db
         .prepare(
           `UPDATE digest_runs SET status = 'posted', attempts = attempts + 1, claimed_by = ?, claimed_at = ?,
              next_attempt_at = NULL
@@ -153,46 +140,51 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
-    this.#db
-      .prepare(
-        `UPDATE digest_runs SET status = ?, message_id = ?, next_attempt_at = ?, error = ?
+    await this.#database.write((db) =>
+      db
+        .prepare(
+          `UPDATE digest_runs SET status = ?, message_id = ?, next_attempt_at = ?, error = ?
          WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?`,
-      )
-      .run(
-        outcome.status,
-        outcome.status === 'posted' ? outcome.messageId : null,
-        outcome.status === 'failed' ? (outcome.nextAttemptAt?.getTime() ?? null) : null,
-        outcome.status === 'failed' ? outcome.error.slice(0, 500) : null,
-        key.platform,
-        key.workspaceId,
-        key.channelId,
-        key.periodStart,
-      );
+        )
+        .run(
+          outcome.status,
+          outcome.status === 'posted' ? outcome.messageId : null,
+          outcome.status === 'failed' ? (outcome.nextAttemptAt?.getTime() ?? null) : null,
+          outcome.status === 'failed' ? outcome.error.slice(0, 500) : null,
+          key.platform,
+          key.workspaceId,
+          key.channelId,
+          key.periodStart,
+        ),
+    );
   }
 
   async run(key: DigestKey): Promise<DigestRun | undefined> {
-    const row = this.#db
-      .prepare(
-        'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?',
-      )
-      .get(key.platform, key.workspaceId, key.channelId, key.periodStart) as Row | undefined;
+    const row = await this.#get(
+      'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?',
+      key.platform,
+      key.workspaceId,
+      key.channelId,
+      key.periodStart,
+    );
     return row ? toRun(row) : undefined;
   }
 
   async runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]> {
-    const rows = this.#db
-      .prepare(
-        'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? ORDER BY period_start',
-      )
-      .all(platform, workspaceId, channelId) as Row[];
+    const rows = await this.#all(
+      'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? ORDER BY period_start',
+      platform,
+      workspaceId,
+      channelId,
+    );
     return rows.map(toRun);
   }
 
   async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
-    return this.#tx(
-      () =>
+    return this.#database.write(
+      (db) =>
         Number(
-          this.#db
+          db
             .prepare('INSERT INTO job_runs VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
             .run(job, runKey, claimant, now.getTime()).changes,
         ) === 1,
@@ -200,11 +192,10 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async retentions(platform: string): Promise<{ workspaceId: string; retentionDays: number }[]> {
-    const rows = this.#db
-      .prepare(
-        'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = ? AND retention_days IS NOT NULL',
-      )
-      .all(platform) as Row[];
+    const rows = await this.#all(
+      'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = ? AND retention_days IS NOT NULL',
+      platform,
+    );
     return rows.map((r) => ({
       workspaceId: String(r.workspace_id),
       retentionDays: Number(r.retention_days),
@@ -212,7 +203,15 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (this.#owned) await this.#database.close();
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Promise<Row | undefined> {
+    return this.#database.read((db) => db.prepare(sql).get(...params) as Row | undefined);
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Promise<Row[]> {
+    return this.#database.read((db) => db.prepare(sql).all(...params) as Row[]);
   }
 }
 

@@ -115,4 +115,35 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       CREATE INDEX analyses_workspace ON analyses (platform, workspace_id, created_at);
     `,
   },
+  {
+    // Hardening (issue 17): accepted work recorded before it is acknowledged (answered after a restart),
+    // platform event deliveries already handled (no double analysis after a restart), and a row the
+    // process writes at open to prove the database writable.
+    version: 4,
+    sql: `
+      CREATE TABLE jobs (
+        id          TEXT PRIMARY KEY,
+        platform    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        reply       TEXT NOT NULL,
+        analysis_id TEXT,
+        created_at  INTEGER NOT NULL,
+        closed_at   INTEGER
+      ) STRICT;
+      CREATE INDEX jobs_open ON jobs (platform, created_at) WHERE closed_at IS NULL;
+
+      CREATE TABLE deliveries (
+        platform   TEXT NOT NULL,
+        event_id   TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (platform, event_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX deliveries_expiry ON deliveries (expires_at);
+
+      CREATE TABLE storage_meta (
+        key   TEXT PRIMARY KEY,
+        value ANY
+      ) STRICT;
+    `,
+  },
 ];

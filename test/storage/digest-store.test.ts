@@ -49,7 +49,7 @@ describe('SqliteDigestStore (migration 3)', () => {
     raw.close();
     const store = new SqliteStore({ path: db.path });
     cleanup.push(() => store.close());
-    expect(store.schemaVersion).toBe(3);
+    expect(store.schemaVersion).toBe(MIGRATIONS.length);
     const settings = new SqliteSettingsStore({ path: db.path });
     cleanup.push(() => settings.close());
     expect(await settings.isOptedOut('slack', 'U1')).toBe(true);

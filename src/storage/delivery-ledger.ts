@@ -1,0 +1,37 @@
+import type { DeliveryLedger } from '../core/ports.ts';
+import { attach, type Database, type DatabaseOptions } from './database.ts';
+
+/** Platform event ids already handled, in the deliveries table (migration 4), until they expire. */
+export class SqliteDeliveryLedger implements DeliveryLedger {
+  readonly #database: Database;
+  readonly #owned: boolean;
+
+  constructor(source: Database | DatabaseOptions) {
+    const { database, owned } = attach(source);
+    this.#database = database;
+    this.#owned = owned;
+  }
+
+  async firstDelivery(platform: string, eventId: string, expiresAt: Date): Promise<boolean> {
+    // The primary key decides, inside one transaction: of two processes, exactly one inserts.
+    return this.#database.write(
+      (db) =>
+        Number(
+          db
+            .prepare('INSERT INTO deliveries VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+            .run(platform, eventId, expiresAt.getTime()).changes,
+        ) === 1,
+    );
+  }
+
+  async purgeExpired(now: Date): Promise<number> {
+    return this.#database.write((db) =>
+      Number(db.prepare('DELETE FROM deliveries WHERE expires_at < ?').run(now.getTime()).changes),
+    );
+  }
+
+  /** Closes the connection only when this ledger opened it. */
+  async dispose(): Promise<void> {
+    if (this.#owned) await this.#database.close();
+  }
+}
