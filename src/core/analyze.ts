@@ -1,6 +1,6 @@
 import { durationSeconds } from './audio.ts';
 import { confidenceBand, topLabels } from './confidence.ts';
-import { AnnamalaiError, toAnnamalaiError } from './errors.ts';
+import { AnnamalaiError, isAnnamalaiError, toAnnamalaiError } from './errors.ts';
 import type { AnalysisStore, AudioDecoder, AudioInput, DecodeLimits, EmotionClassifier } from './ports.ts';
 import type { AnalysisContext, AnalysisRecord, SegmentResult, StoredAnalysis } from './records.ts';
 import { MIN_TAIL_SECONDS, segment, type Window } from './segments.ts';
@@ -28,13 +28,19 @@ export interface AnalyzeOptions {
   readonly onProgress?: (progress: Progress) => void;
 }
 
+/** Whether a finished analysis was saved: a result that could not be saved still reaches the user. */
+export type SaveOutcome =
+  | { readonly ok: true; readonly analysis: StoredAnalysis }
+  | { readonly ok: false; readonly error: AnnamalaiError };
+
 export type AnalysisResult =
   | {
       readonly status: 'ok';
       readonly durationS: number;
       readonly segments: readonly SegmentResult[];
       readonly summary: Summary;
-      readonly stored?: StoredAnalysis;
+      /** Absent without a store. */
+      readonly saved?: SaveOutcome;
     }
   | { readonly status: 'failed'; readonly durationS: number; readonly error: AnnamalaiError };
 
@@ -78,15 +84,15 @@ export async function analyzeRecording(
       };
     });
     const summary = summarize({ durationS, segments, droppedTailS, model: classifier.info });
-    const stored = await store(deps, context, durationS, { status: 'ok', segments });
-    return { status: 'ok', durationS, segments, summary, ...(stored ? { stored } : {}) };
+    const saved = await store(deps, context, durationS, { status: 'ok', segments });
+    return { status: 'ok', durationS, segments, summary, ...(saved && { saved }) };
   } catch (thrown) {
     const error = toAnnamalaiError(thrown, 'inference.failed');
     // A failure is stored too (without audio) so history and digests can say what went wrong.
     await store(deps, context, durationS, {
       status: 'failed',
       error: { code: error.code, message: error.userMessage },
-    }).catch(() => undefined);
+    });
     return { status: 'failed', durationS, error };
   }
 }
@@ -124,18 +130,24 @@ async function store(
   context: AnalysisContext,
   durationS: number,
   outcome: AnalysisRecord['outcome'],
-): Promise<StoredAnalysis | undefined> {
+): Promise<SaveOutcome | undefined> {
   if (!deps.store) return undefined;
   const { id, version } = deps.classifier.info;
   try {
-    return await deps.store.save({
+    const analysis = await deps.store.save({
       ...context,
       durationS,
       model: { id, version },
       createdAt: deps.now?.() ?? new Date(),
       outcome,
     });
+    return { ok: true, analysis };
   } catch (cause) {
-    throw new AnnamalaiError('storage.failed', { cause });
+    // Never thrown: the analysis is done and is answered anyway (the store logs why it failed).
+    const error =
+      isAnnamalaiError(cause) && cause.code.startsWith('storage.')
+        ? cause
+        : new AnnamalaiError('storage.failed', { cause });
+    return { ok: false, error };
   }
 }
