@@ -9,6 +9,10 @@ import * as ort from 'onnxruntime-node';
 import { AnnamalaiError, toAnnamalaiError } from '../core/errors.ts';
 import { concatBaseLogits, maskedSoftmax, trainedMask } from './ensemble.ts';
 import type { Combination, EnsembleGraphs, ModelManifest } from './manifest.ts';
+import { disableOnnxTelemetry } from './telemetry.ts';
+
+// Before any session of this thread creates onnxruntime's environment (see telemetry.ts).
+disableOnnxTelemetry();
 
 /** INFERENCE_DEVICE: auto picks CUDA when its provider is installed and a session creates on it. */
 export type DeviceSetting = 'auto' | 'cpu' | 'cuda';

@@ -21,6 +21,7 @@ import { AnnamalaiError } from '../core/errors.ts';
 import { ensembleGraphs, type LoadedModel } from './manifest.ts';
 import type { DeviceChoice, DeviceSetting } from './onnx.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
+import { disableOnnxTelemetry } from './telemetry.ts';
 
 export interface PoolOptions {
   readonly model: LoadedModel;
@@ -351,6 +352,7 @@ function spawn(options: PoolOptions, device: DeviceSetting): Promise<{ slot: Slo
     device,
     intraOpNumThreads: options.threadsPerWorker,
   };
+  disableOnnxTelemetry();
   const worker = new Worker(options.workerUrl ?? DEFAULT_WORKER_URL, { workerData });
   liveThreads.add(worker);
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));

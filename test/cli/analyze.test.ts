@@ -1,31 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeWav } from '../audio/helpers.ts';
+import { cli } from './run-cli.ts';
 
-const run = promisify(execFile);
-const FIXTURE_MODEL = 'test/fixtures/models/tiny';
 const dir = mkdtempSync(join(tmpdir(), 'annamalai-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/annamalai.js', ...args], {
-      env: { ...process.env, MODEL_DIR: FIXTURE_MODEL, LOG_LEVEL: 'warn', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('annamalai analyze (end to end: real decoder, onnxruntime workers, SQLite)', () => {
   it('prints one JSON line per file, errors included, goes on after a bad file and exits 1', async () => {
