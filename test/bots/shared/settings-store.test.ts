@@ -75,3 +75,18 @@ it('migration 2 applies on top of an existing version-1 database and keeps its r
   expect(raw.prepare('SELECT id FROM analyses').all()).toEqual([{ id: 'a' }]);
   raw.close();
 });
+
+it('two settings updates (and an opt-out) started in one tick on one connection all land', async () => {
+  const path = join(dir, 'same-tick.db');
+  const settings = new SqliteSettingsStore({ path });
+  const [first, second, optedOut] = await Promise.all([
+    settings.updateWorkspace('discord', 'g1', { addAutoAnalysisChannel: 'c1', retentionDays: 7 }),
+    settings.updateWorkspace('discord', 'g1', { digestChannelId: 'd' }),
+    settings.setOptedOut('discord', 'u', true),
+  ]);
+  expect(first).toEqual({ autoAnalysisChannels: ['c1'], digestChannelId: null, retentionDays: 7 });
+  expect(second).toEqual({ autoAnalysisChannels: ['c1'], digestChannelId: 'd', retentionDays: 7 });
+  expect(optedOut).toBe(true);
+  expect(await settings.workspace('discord', 'g1')).toEqual(second);
+  await settings.close();
+});
