@@ -27,6 +27,7 @@ import {
   resultMessage,
 } from './blocks.ts';
 import { type SlackConfig, slackFileHosts } from './config.ts';
+import { connectToSlack } from './connect.ts';
 import { digestMessage } from './digest.ts';
 import { downloadSlackFile } from './download.ts';
 import { audioFiles, fileName, parseChannel, type SlackFile, type SlackMessage } from './files.ts';
@@ -790,11 +791,16 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       return server;
     },
     async start() {
-      if (config.SLACK_MODE === 'http') {
-        server = (await app.start(config.SLACK_PORT)) as Server;
-      } else {
-        await app.start();
-      }
+      await connectToSlack({
+        token: config.SLACK_BOT_TOKEN,
+        apiUrl: config.SLACK_API_URL,
+        timeoutMs: config.SLACK_CONNECT_TIMEOUT_S * 1000,
+        log,
+        start: async () => {
+          if (config.SLACK_MODE === 'http') server = (await app.start(config.SLACK_PORT)) as Server;
+          else await app.start();
+        },
+      });
       log.info({ mode: config.SLACK_MODE }, 'Slack app started');
     },
     async stop(graceMs = config.SHUTDOWN_GRACE_S * 1000) {

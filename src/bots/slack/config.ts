@@ -45,6 +45,8 @@ const schema = z
     WORK_QUEUE_MAX: z.coerce.number().int().min(0).default(20),
     DOWNLOAD_TIMEOUT_S: positiveInt.default(30),
     SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(20),
+    /** How long startup may try to reach Slack before it exits 1 saying why (as Discord's login does). */
+    SLACK_CONNECT_TIMEOUT_S: z.coerce.number().positive().default(60),
   })
   .superRefine((v, ctx) => {
     if (v.SLACK_MODE === 'socket' && !v.SLACK_APP_TOKEN)

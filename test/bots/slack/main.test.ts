@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,5 +68,43 @@ describe('npm run start:slack (the real entry point as a process)', () => {
     expect(output).toMatch(/Slack app stopped/);
     expect(output).not.toContain(BOT_TOKEN);
     expect(output).not.toContain(APP_TOKEN);
+  });
+
+  it('with Slack unreachable (a closed port), gives up within SLACK_CONNECT_TIMEOUT_S and exits 1 with one line naming the API URL', async () => {
+    // A port that was free a moment ago and is closed now: every connection is refused.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-main-'));
+    const apiUrl = `http://127.0.0.1:${port}/api/`;
+    let stderr = '';
+    const proc = spawn(process.execPath, ['src/bots/slack/main.ts'], {
+      env: {
+        ...process.env,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_APP_TOKEN: APP_TOKEN,
+        SLACK_API_URL: apiUrl,
+        SLACK_CONNECT_TIMEOUT_S: '3',
+        MODEL_DIR: FIXTURE_MODEL,
+        INFERENCE_DEVICE: 'cpu',
+        INFERENCE_WORKERS: '1',
+        DATABASE_PATH: join(dir, 'bot.db'),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    proc.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    const plain = stderr.split('\n').filter((l) => l && !l.startsWith('{'));
+    expect(plain).toEqual([expect.stringMatching(/^Could not connect to Slack at .+ within 3 s: /)]);
+    expect(plain[0]).toContain(apiUrl);
+    expect(stderr).toMatch(/Slack is not reachable yet; retrying/);
+    expect(stderr).not.toContain(BOT_TOKEN);
   });
 });
