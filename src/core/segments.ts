@@ -1,4 +1,5 @@
 import { SAMPLE_RATE, SEGMENT_SAMPLES } from './audio.ts';
+import { FRAME_SAMPLES, voiceActivity } from './voice-activity.ts';
 
 /**
  * A tail shorter than this after at least one full window is dropped (and said so in the summary):
@@ -7,17 +8,12 @@ import { SAMPLE_RATE, SEGMENT_SAMPLES } from './audio.ts';
  */
 export const MIN_TAIL_SECONDS = 1;
 
-/** Silence detection works on 20-ms frames. */
-const FRAME_SAMPLES = SAMPLE_RATE / 50;
 /**
- * A frame is voiced when its RMS reaches -45 dBFS (≈ 0.0056 of full scale): quiet speech on a phone sits
- * around -30 to -20 dBFS, while room tone and Opus comfort noise stay below -50 dBFS.
+ * A segment with less than 0.3 s of voice activity (src/core/voice-activity.ts) is silence: not sent to
+ * the model, never given an emotion.
  */
-export const SILENCE_FRAME_DBFS = -45;
-/** A segment with less than 0.3 s of voiced frames is silence: not sent to the model, never given an emotion. */
 export const MIN_VOICED_SECONDS = 0.3;
 
-const FRAME_RMS_THRESHOLD = 10 ** (SILENCE_FRAME_DBFS / 20);
 const MIN_VOICED_FRAMES = Math.ceil((MIN_VOICED_SECONDS * SAMPLE_RATE) / FRAME_SAMPLES);
 
 export interface Window {
@@ -36,23 +32,17 @@ export interface Segmentation {
   readonly droppedTailS: number;
 }
 
-export function voicedFrameCount(samples: Float32Array, start: number, end: number): number {
+function voicedFrameCount(activity: Uint8Array, start: number, end: number): number {
   let voiced = 0;
-  for (let frameStart = start; frameStart < end; frameStart += FRAME_SAMPLES) {
-    const frameEnd = Math.min(frameStart + FRAME_SAMPLES, end);
-    let sum = 0;
-    for (let i = frameStart; i < frameEnd; i++) {
-      const v = samples[i] ?? 0;
-      sum += v * v;
-    }
-    if (Math.sqrt(sum / (frameEnd - frameStart)) >= FRAME_RMS_THRESHOLD) voiced++;
-  }
+  for (let f = start / FRAME_SAMPLES; f < Math.ceil(end / FRAME_SAMPLES); f++) voiced += activity[f] ?? 0;
   return voiced;
 }
 
 /** Cuts 16 kHz PCM into the report's fixed 5-s windows. Throws nothing: callers decide what "too short" means. */
 export function segment(samples: Float32Array): Segmentation {
   const windows: Window[] = [];
+  // Judged over the whole recording at once: the noise floor of a window depends on the audio around it.
+  const activity = voiceActivity(samples);
   let droppedTailS = 0;
   for (let start = 0, index = 0; start < samples.length; start += SEGMENT_SAMPLES, index++) {
     const end = Math.min(start + SEGMENT_SAMPLES, samples.length);
@@ -69,7 +59,7 @@ export function segment(samples: Float32Array): Segmentation {
       startS: start / SAMPLE_RATE,
       endS: end / SAMPLE_RATE,
       samples: window,
-      silent: voicedFrameCount(samples, start, end) < MIN_VOICED_FRAMES,
+      silent: voicedFrameCount(activity, start, end) < MIN_VOICED_FRAMES,
     });
   }
   return { windows, droppedTailS };

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRecording } from '../../src/core/analyze.ts';
 import { AnnamalaiError } from '../../src/core/errors.ts';
 import type { DecodeLimits } from '../../src/core/ports.ts';
-import { concat, LABELS, MemoryClassifier, MemoryDecoder, MemoryStore, pcm, tone } from '../support/twins.ts';
+import { concat, LABELS, MemoryClassifier, MemoryDecoder, MemoryStore, pcm } from '../support/twins.ts';
+import { voice } from './signals.ts';
 
 const limits: DecodeLimits = { maxBytes: 1e6, maxDurationSeconds: 600, timeoutMs: 1000 };
 const input = { bytes: new Uint8Array([1]), name: 'x.ogg' };
@@ -25,7 +26,7 @@ function byLoudness(segment: Float32Array): Float32Array {
 
 describe('analyzeRecording', () => {
   it('skips silent windows, scores the others and summarises the dominant emotion', async () => {
-    const audio = concat(tone(5, 0.8), new Float32Array(80_000), tone(5, 0.2), tone(3, 0.8));
+    const audio = concat(voice(5, 0.8), new Float32Array(80_000), voice(5, 0.2), voice(3, 0.8));
     const classifier = new MemoryClassifier(byLoudness);
     const result = await analyzeRecording(
       { decoder: new MemoryDecoder(pcm(audio)), classifier, limits },
@@ -70,7 +71,7 @@ describe('analyzeRecording', () => {
   it('refuses a recording under 1 s with audio.too_short', async () => {
     const result = await analyzeRecording(
       {
-        decoder: new MemoryDecoder(pcm(tone(0.5, 0.5))),
+        decoder: new MemoryDecoder(pcm(voice(0.5, 0.5))),
         classifier: new MemoryClassifier(byLoudness),
         limits,
       },
@@ -107,7 +108,7 @@ describe('analyzeRecording', () => {
     };
     const result = await analyzeRecording(
       {
-        decoder: new MemoryDecoder(pcm(tone(5, 0.8))),
+        decoder: new MemoryDecoder(pcm(voice(5, 0.8))),
         classifier: new MemoryClassifier(byLoudness),
         limits,
         store,
@@ -127,7 +128,7 @@ describe('analyzeRecording', () => {
     const now = new Date('2026-01-02T03:04:05Z');
     const result = await analyzeRecording(
       {
-        decoder: new MemoryDecoder(pcm(tone(5, 0.8))),
+        decoder: new MemoryDecoder(pcm(voice(5, 0.8))),
         classifier: new MemoryClassifier(byLoudness),
         limits,
         store,
@@ -145,7 +146,7 @@ describe('analyzeRecording', () => {
     const classifier = new MemoryClassifier(byLoudness);
     const progress: string[] = [];
     await analyzeRecording(
-      { decoder: new MemoryDecoder(pcm(tone(100, 0.3))), classifier, limits },
+      { decoder: new MemoryDecoder(pcm(voice(100, 0.3))), classifier, limits },
       input,
       context,
       {
@@ -160,7 +161,11 @@ describe('analyzeRecording', () => {
     const controller = new AbortController();
     controller.abort();
     const result = await analyzeRecording(
-      { decoder: new MemoryDecoder(pcm(tone(5, 0.3))), classifier: new MemoryClassifier(byLoudness), limits },
+      {
+        decoder: new MemoryDecoder(pcm(voice(5, 0.3))),
+        classifier: new MemoryClassifier(byLoudness),
+        limits,
+      },
       input,
       context,
       { signal: controller.signal },

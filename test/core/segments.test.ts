@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SEGMENT_SAMPLES } from '../../src/core/audio.ts';
 import { segment } from '../../src/core/segments.ts';
 import { concat, tone } from '../support/twins.ts';
+import { mix, noise, voice } from './signals.ts';
 
 describe('segment', () => {
   it('cuts 12 s into two full windows and a zero-padded 2-s tail', () => {
@@ -34,17 +35,19 @@ describe('segment', () => {
     expect(windows[0]?.endS).toBe(2);
   });
 
-  it('marks digital silence and sub-threshold noise as silent but a quiet voice as speech', () => {
-    const quietNoise = tone(5, 0.004); // about -51 dBFS RMS
-    const quietVoice = tone(5, 0.02); // about -37 dBFS RMS
-    const { windows } = segment(concat(new Float32Array(SEGMENT_SAMPLES), quietNoise, quietVoice));
+  it('marks digital silence and steady noise as silent but a voice as speech, however quiet', () => {
+    const steadyNoise = noise(5, -45); // the old −45 dBFS gate called this voiced
+    const quietVoice = voice(5, 0.001); // peaks at −60 dBFS: the old gate called this silent
+    const { windows } = segment(concat(new Float32Array(SEGMENT_SAMPLES), steadyNoise, quietVoice));
     expect(windows.map((w) => w.silent)).toEqual([true, true, false]);
   });
 
-  it('calls a window with only 0.2 s of sound silent and one with 0.4 s speech', () => {
-    const short = concat(tone(0.2, 0.3), new Float32Array(SEGMENT_SAMPLES - 3200));
-    const enough = concat(tone(0.4, 0.3), new Float32Array(SEGMENT_SAMPLES - 6400));
-    expect(segment(concat(short, enough)).windows.map((w) => w.silent)).toEqual([true, false]);
+  it('calls a window with one 0.18-s syllable silent and one with three (0.68 s) speech', () => {
+    // voice() speaks 0.18-s syllables every 0.25 s; the windows sit in a quiet room at −70 dBFS.
+    const short = concat(voice(0.2, 0.3), new Float32Array(SEGMENT_SAMPLES - 3200));
+    const enough = concat(voice(0.75, 0.3), new Float32Array(SEGMENT_SAMPLES - 12_000));
+    const room = noise(10, -70, 'brown');
+    expect(segment(mix(concat(short, enough), room)).windows.map((w) => w.silent)).toEqual([true, false]);
   });
 
   it('returns no windows for no samples', () => {
