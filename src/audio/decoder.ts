@@ -1,15 +1,13 @@
 import { type PcmAudio, SAMPLE_RATE } from '../core/audio.ts';
 import { AnnamalaiError, isAnnamalaiError } from '../core/errors.ts';
 import type { AudioDecoder, AudioInput, DecodeOptions } from '../core/ports.ts';
+import { type DecodeWorkerOptions, DecodeWorkers } from './decode-workers.ts';
 import { type FfmpegLocation, locateFfmpeg, missingFfmpegError, runFfmpeg } from './ffmpeg.ts';
-import { abortedError, DecodeGuard, tooLongError } from './guard.ts';
+import { abortedError, DecodeGuard } from './guard.ts';
+import { type InProcessKind, outcomeError } from './in-process.ts';
 import { moovFirst } from './mp4.ts';
-import { inspectOggOpus, OggStructureError } from './ogg.ts';
-import { decodeOpus, type OpusDecodePlan } from './opus.ts';
 import { clampInPlace } from './pcm.ts';
-import { resample } from './resample.ts';
 import { type AudioContainer, FFMPEG_FORMAT, type Sniffed, sniff } from './sniff.ts';
-import { decodeWavMono, parseWav } from './wav.ts';
 
 /** Minimal logger (pino's Logger fits). */
 export interface DecoderLogger {
@@ -26,6 +24,8 @@ export interface AudioDecoderOptions {
   /** Environment used to look ffmpeg up (defaults to process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger?: DecoderLogger;
+  /** The worker threads that run the in-process decoders (defaults fit production). */
+  readonly workers?: DecodeWorkerOptions;
 }
 
 /** Which path decoded a file: useful in logs and tests. */
@@ -56,11 +56,18 @@ export class Decoder implements AudioDecoder {
   private readonly options: AudioDecoderOptions;
   private readonly logger: DecoderLogger;
   private ffmpegLocation: FfmpegLocation | null | undefined;
+  private readonly workers: DecodeWorkers;
 
   constructor(options: AudioDecoderOptions = {}) {
     this.options = options;
     this.logger = options.logger ?? noopLogger;
     this.ffmpegLocation = options.ffmpeg;
+    this.workers = new DecodeWorkers(options.workers, this.logger);
+  }
+
+  /** Stops the idle decode worker; optional (it never keeps the process alive). */
+  close(): Promise<void> {
+    return this.workers.close();
   }
 
   /** ffmpeg for this decoder, looked up once. */
@@ -113,9 +120,6 @@ export class Decoder implements AudioDecoder {
   private normalise(error: unknown, signal: AbortSignal | undefined): AnnamalaiError {
     if (isAnnamalaiError(error)) return error;
     if (signal?.aborted) return abortedError(signal);
-    if (error instanceof OggStructureError) {
-      return new AnnamalaiError('audio.corrupt', { cause: error, detail: `Ogg: ${error.message}` });
-    }
     return new AnnamalaiError('audio.corrupt', {
       cause: error,
       detail: error instanceof Error ? error.message : String(error),
@@ -132,13 +136,12 @@ export class Decoder implements AudioDecoder {
       case 'unknown':
         throw new AnnamalaiError('audio.unsupported', { detail: 'unrecognised bytes' });
       case 'wav':
-        return this.decodeWav(bytes, guard);
+        return this.inWorker(bytes, 'wav', 'wav', guard);
       case 'ogg':
-        if (sniffed.codec === 'opus') return this.decodeOggOpus(bytes, guard);
+        if (sniffed.codec === 'opus') return this.inWorker(bytes, 'ogg-opus', 'ogg', guard);
         return this.viaFfmpeg(bytes, 'ogg', guard);
       case 'matroska':
-        if (sniffed.opus)
-          return this.withFallback(bytes, 'matroska', guard, 'webm-opus', { container: 'webm' });
+        if (sniffed.opus) return this.inWorker(bytes, 'webm-opus', 'matroska', guard);
         return this.viaFfmpeg(bytes, 'matroska', guard);
       case 'mp4':
         return this.viaFfmpeg(moovFirst(bytes), 'mp4', guard);
@@ -147,45 +150,33 @@ export class Decoder implements AudioDecoder {
     }
   }
 
-  private async decodeWav(bytes: Uint8Array, guard: DecodeGuard): Promise<Decoded> {
-    const info = parseWav(bytes);
-    if (!info || info.encoding === 'other') return this.viaFfmpeg(bytes, 'wav', guard);
-    const seconds = info.frames / info.sampleRate;
-    if (seconds > guard.maxDurationSeconds) throw tooLongError(guard.maxDurationSeconds, seconds);
-    const mono = await decodeWavMono(bytes, info, guard);
-    return { samples: await resample(mono, info.sampleRate, SAMPLE_RATE, guard), path: 'wav' };
-  }
-
-  private async decodeOggOpus(bytes: Uint8Array, guard: DecodeGuard): Promise<Decoded> {
-    const info = inspectOggOpus(bytes); // truncation / CRC / junk → OggStructureError → audio.corrupt
-    const seconds = info.samples48k / 48_000;
-    if (seconds > guard.maxDurationSeconds) throw tooLongError(guard.maxDurationSeconds, seconds);
-    // Channel mapping 0/1 with ≤ 2 channels is a single Opus stream; surround needs a multistream decoder.
-    if (info.head.channels > 2) return this.viaFfmpeg(bytes, 'ogg', guard);
-    return this.withFallback(bytes, 'ogg', guard, 'ogg-opus', {
-      container: 'ogg',
-      samples48k: info.samples48k,
-      preSkip48k: info.head.preSkip,
-      outputGainDb: info.head.outputGainDb,
-    });
-  }
-
-  /** In-process Opus first; on an unexpected failure, ffmpeg when there is one. */
-  private async withFallback(
+  /**
+   * WAV and Opus decode in a worker thread; what only ffmpeg reads (A-law WAV, surround Opus) goes there, and an
+   * unexpected Opus decoder failure gets a second chance with ffmpeg when there is one.
+   */
+  private async inWorker(
     bytes: Uint8Array,
+    kind: InProcessKind,
     container: AudioContainer,
     guard: DecodeGuard,
-    path: DecodePath,
-    plan: OpusDecodePlan,
   ): Promise<Decoded> {
-    try {
-      return { samples: await decodeOpus(bytes, plan, guard), path };
-    } catch (error) {
-      if (isAnnamalaiError(error) || guard.signal?.aborted) throw error;
-      const ffmpeg = this.ffmpeg();
-      if (!ffmpeg) throw error;
-      this.logger.warn({ err: error, container }, 'in-process Opus decoding failed, trying ffmpeg');
-      return this.viaFfmpeg(bytes, container, guard);
+    const remainingMs = Math.max(1, guard.deadline - Date.now());
+    const job = { kind, bytes, timeoutMs: remainingMs, maxDurationSeconds: guard.maxDurationSeconds };
+    const outcome = await this.workers.run(job, guard.signal);
+    switch (outcome.type) {
+      case 'pcm':
+        return { samples: outcome.samples, path: kind };
+      case 'error':
+        throw outcomeError(outcome);
+      case 'ffmpeg':
+        this.logger.debug({ container, reason: outcome.reason }, 'in-process decoder passes to ffmpeg');
+        return this.viaFfmpeg(bytes, container, guard);
+      case 'opus-failed': {
+        const error = new AnnamalaiError('audio.corrupt', { detail: `Opus: ${outcome.detail}` });
+        if (guard.signal?.aborted || !this.ffmpeg()) throw error;
+        this.logger.warn({ err: error, container }, 'in-process Opus decoding failed, trying ffmpeg');
+        return this.viaFfmpeg(bytes, container, guard);
+      }
     }
   }
 

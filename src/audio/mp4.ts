@@ -10,10 +10,18 @@ interface Box {
   readonly size: number;
 }
 
+/**
+ * Bounds of the walk: real files have a few top-level boxes (a fragmented one, a moof+mdat pair per fragment)
+ * and moov/trak/mdia/minf/stbl nest five deep. Beyond these the file is left as it is, for ffmpeg to judge.
+ */
+const MAX_BOXES = 10_000;
+const MAX_DEPTH = 8;
+
 function readBoxes(view: DataView, start: number, end: number): Box[] | undefined {
   const boxes: Box[] = [];
   let offset = start;
   while (offset + 8 <= end) {
+    if (boxes.length >= MAX_BOXES) return undefined;
     let size = view.getUint32(offset);
     const type = String.fromCharCode(
       view.getUint8(offset + 4),
@@ -44,14 +52,16 @@ interface Shift {
 }
 
 /** Shifts the stco/co64 entries inside `moov` (a copy) in place; false if an offset would overflow. */
-function shiftChunkOffsets(view: DataView, start: number, end: number, shift: Shift): boolean {
+function shiftChunkOffsets(view: DataView, start: number, end: number, shift: Shift, depth = 0): boolean {
+  if (depth > MAX_DEPTH) return false;
   const boxes = readBoxes(view, start, end);
   if (!boxes) return false;
   for (const box of boxes) {
     const body = box.start + 8;
     if (CONTAINERS.has(box.type)) {
-      if (!shiftChunkOffsets(view, body, box.start + box.size, shift)) return false;
+      if (!shiftChunkOffsets(view, body, box.start + box.size, shift, depth + 1)) return false;
     } else if (box.type === 'stco' || box.type === 'co64') {
+      if (box.size < 16) return false; // version/flags and entry count must fit
       const count = view.getUint32(body + 4);
       const width = box.type === 'stco' ? 4 : 8;
       if (body + 8 + count * width > box.start + box.size) return false;

@@ -19,7 +19,13 @@ export interface OggOpusInfo {
   readonly samples48k: number;
 }
 
-export type OggProblem = 'truncated' | 'bad-capture' | 'bad-crc' | 'no-opus-head';
+export type OggProblem =
+  | 'truncated'
+  | 'bad-capture'
+  | 'bad-crc'
+  | 'no-opus-head'
+  | 'bad-opus-head'
+  | 'bad-granule';
 
 export class OggStructureError extends Error {
   readonly problem: OggProblem;
@@ -40,7 +46,8 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-function pageCrc(bytes: Uint8Array, start: number, end: number): number {
+/** CRC-32 of the Ogg page in [start, end), its own CRC field counted as zero. */
+export function pageCrc(bytes: Uint8Array, start: number, end: number): number {
   let crc = 0;
   for (let i = start; i < end; i++) {
     // Bytes 22..25 of the page (the CRC field itself) count as zero.
@@ -50,16 +57,37 @@ function pageCrc(bytes: Uint8Array, start: number, end: number): number {
   return crc;
 }
 
+/** The longest Opus packet lasts 120 ms: 5 760 samples at 48 kHz (RFC 6716 §3.2.5). */
+const MAX_PACKET_SAMPLES48K = 5_760;
+
+/** Reads the OpusHead and refuses what RFC 7845 §5.1 forbids, before any decoder is set up. */
 function parseOpusHead(packet: Uint8Array): OpusHead {
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   if (packet.length < 19) throw new OggStructureError('no-opus-head', 'OpusHead shorter than 19 bytes');
-  return {
+  const version = view.getUint8(8);
+  const head = {
     channels: view.getUint8(9),
     preSkip: view.getUint16(10, true),
     inputSampleRate: view.getUint32(12, true),
     outputGainDb: view.getInt16(16, true) / 256,
     mappingFamily: view.getUint8(18),
   };
+  // Versions 0–15 are compatible; a higher major version is a format this reader does not know.
+  if (version > 15) throw new OggStructureError('bad-opus-head', `OpusHead version ${version}`);
+  if (head.channels === 0) throw new OggStructureError('bad-opus-head', '0 channels');
+  if (head.mappingFamily === 0 && head.channels > 2) {
+    throw new OggStructureError(
+      'bad-opus-head',
+      `${head.channels} channels with mapping family 0 (at most 2)`,
+    );
+  }
+  if (head.mappingFamily === 1 && head.channels > 8) {
+    throw new OggStructureError(
+      'bad-opus-head',
+      `${head.channels} channels with mapping family 1 (at most 8)`,
+    );
+  }
+  return head;
 }
 
 /** Validates the whole file and reads what the Opus path needs. Throws OggStructureError. */
@@ -69,6 +97,8 @@ export function inspectOggOpus(bytes: Uint8Array): OggOpusInfo {
   let head: OpusHead | undefined;
   let serial: number | undefined;
   let lastGranule = -1;
+  /** Packets of the Opus stream so far (a lacing value under 255 ends one): bounds what a granule may claim. */
+  let packets = 0;
   while (offset < bytes.length) {
     if (bytes.length - offset < 27)
       throw new OggStructureError('truncated', `page header at ${offset} cut off`);
@@ -95,7 +125,16 @@ export function inspectOggOpus(bytes: Uint8Array): OggOpusInfo {
       }
     }
     if (pageSerial === serial) {
+      for (let i = 0; i < segments; i++) if (view.getUint8(offset + 27 + i) < 255) packets++;
       const granule = Number(view.getBigInt64(offset + 6, true));
+      // Two header packets, then at most 120 ms per audio packet: more is a made-up length, not audio.
+      const most = Math.max(0, packets - 2) * MAX_PACKET_SAMPLES48K;
+      if (granule > most) {
+        throw new OggStructureError(
+          'bad-granule',
+          `granule position ${granule} at ${offset}, ${packets} packets hold ${most}`,
+        );
+      }
       if (granule >= 0) lastGranule = granule;
     }
     offset = end;

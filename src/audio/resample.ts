@@ -1,4 +1,5 @@
-import type { DecodeGuard } from './guard.ts';
+import { AnnamalaiError } from '../core/errors.ts';
+import { type DecodeGuard, tooLongError } from './guard.ts';
 
 /**
  * Band-limited resampling (windowed sinc, Kaiser window) for the in-process paths.
@@ -46,15 +47,36 @@ function gcd(a: number, b: number): number {
 
 const CHUNK = 16_384;
 
-export async function resample(
-  input: Float32Array,
-  fromRate: number,
-  toRate: number,
-  guard?: DecodeGuard,
-): Promise<Float32Array> {
-  if (fromRate === toRate) return input;
+/**
+ * Work bounds, sized from the two rates before anything is allocated. Taps per output sample grow with the
+ * down-sampling ratio: 64:1 (1.024 MHz → 16 kHz) is ~2 300 taps, far past any real file (the WAV reader stops
+ * at 384 kHz, ~860 taps). The phase table holds at most 2^20 taps (8 MB); a rate pair whose exact table would be
+ * larger (up to 16 000 phases for rates with a small common divisor) uses the nearest of fewer phases instead:
+ * a position error of at most half a phase step, under 1/900 of an input sample.
+ */
+export const MAX_RATIO = 64;
+const MAX_TABLE_TAPS = 1 << 20;
+
+/** How the filter bank for one rate pair is laid out: decided before any allocation. */
+export interface ResamplePlan {
+  readonly up: number;
+  readonly down: number;
+  readonly scale: number;
+  readonly halfWidth: number;
+  /** Taps per phase. */
+  readonly taps: number;
+  /** Phases tabulated: `up` (exact) or fewer (nearest phase). */
+  readonly phases: number;
+}
+
+export function planResample(fromRate: number, toRate: number): ResamplePlan {
   if (!Number.isInteger(fromRate) || !Number.isInteger(toRate) || fromRate <= 0 || toRate <= 0) {
     throw new RangeError(`bad sample rates ${fromRate} → ${toRate}`);
+  }
+  if (fromRate > toRate * MAX_RATIO || toRate > fromRate * MAX_RATIO) {
+    throw new AnnamalaiError('audio.unsupported', {
+      detail: `resampling ${fromRate} Hz → ${toRate} Hz exceeds the ${MAX_RATIO}:1 bound`,
+    });
   }
   const g = gcd(fromRate, toRate);
   const up = toRate / g; // output step in units of 1/up input samples: position(n) = n * down / up
@@ -62,16 +84,45 @@ export async function resample(
   // Filter scale: cut-off relative to the input rate (< 1 when downsampling).
   const scale = Math.min(1, toRate / fromRate) * CUTOFF;
   const halfWidth = ZERO_CROSSINGS / scale; // in input samples
+  const taps = Math.floor(2 * halfWidth) + 2; // upper bound of lastTap - first + 1 over all phases
+  const phases = Math.max(1, Math.min(up, Math.floor(MAX_TABLE_TAPS / taps)));
+  return { up, down, scale, halfWidth, taps, phases };
+}
+
+/**
+ * Resamples `input`. The output length is checked against the guard's sample budget before it is allocated, and
+ * the filter bank is sized by `planResample`, so a header with an absurd rate fails fast instead of allocating.
+ */
+export async function resample(
+  input: Float32Array,
+  fromRate: number,
+  toRate: number,
+  guard?: DecodeGuard,
+): Promise<Float32Array> {
+  if (fromRate === toRate) return input;
+  const { up, down, scale, halfWidth, phases } = planResample(fromRate, toRate);
   const outLength = Math.floor((input.length * up) / down);
+  if (guard && outLength > guard.maxSamples) {
+    throw tooLongError(guard.maxDurationSeconds, outLength / toRate);
+  }
   const out = new Float32Array(outLength);
-  const bank = phaseBank(up, scale, halfWidth);
+  const bank = phaseBank(phases, scale, halfWidth);
+  const exact = phases === up;
   const last = input.length - 1;
   for (let start = 0; start < outLength; start += CHUNK) {
     const end = Math.min(outLength, start + CHUNK);
     for (let n = start; n < end; n++) {
       const num = n * down; // exact: position = num / up input samples
-      const center = Math.floor(num / up);
-      const phase = bank[num - center * up];
+      let center = Math.floor(num / up);
+      let index = num - center * up;
+      if (!exact) {
+        index = Math.round((index * phases) / up);
+        if (index === phases) {
+          center += 1;
+          index = 0;
+        }
+      }
+      const phase = bank[index];
       if (!phase) throw new RangeError('resampler phase out of range');
       const { first, taps } = phase;
       const from = center + first;
@@ -99,13 +150,13 @@ interface Phase {
 }
 
 /**
- * One filter per fractional position p/up (polyphase): the kernel is evaluated once per phase instead of once
+ * One filter per fractional position p/count (polyphase): the kernel is evaluated once per phase instead of once
  * per output sample and tap, which makes the inner loop a plain dot product.
  */
-function phaseBank(up: number, scale: number, halfWidth: number): Phase[] {
+function phaseBank(count: number, scale: number, halfWidth: number): Phase[] {
   const bank: Phase[] = [];
-  for (let p = 0; p < up; p++) {
-    const frac = p / up;
+  for (let p = 0; p < count; p++) {
+    const frac = p / count;
     const first = Math.ceil(frac - halfWidth);
     const lastTap = Math.floor(frac + halfWidth);
     const taps = new Float64Array(lastTap - first + 1);

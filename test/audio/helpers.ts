@@ -93,10 +93,14 @@ export function makeWav(options: {
   extensible?: boolean;
   data: Uint8Array;
   declaredDataSize?: number;
+  /** Written as is instead of channels × bytes per sample (for hostile headers). */
+  blockAlign?: number;
+  /** Written as the fmt chunk's size instead of its real size (for hostile headers). */
+  declaredFmtSize?: number;
 }): Uint8Array {
   const { channels, sampleRate, bitsPerSample, data } = options;
   const fmtSize = options.extensible ? 40 : 16;
-  const blockAlign = (channels * bitsPerSample) / 8;
+  const blockAlign = options.blockAlign ?? (channels * bitsPerSample) / 8;
   const out = new Uint8Array(12 + 8 + fmtSize + 8 + data.length);
   const view = new DataView(out.buffer);
   const text = (at: number, s: string) => {
@@ -106,11 +110,11 @@ export function makeWav(options: {
   view.setUint32(4, out.length - 8, true);
   text(8, 'WAVE');
   text(12, 'fmt ');
-  view.setUint32(16, fmtSize, true);
+  view.setUint32(16, options.declaredFmtSize ?? fmtSize, true);
   view.setUint16(20, options.extensible ? 0xfffe : options.formatTag, true);
   view.setUint16(22, channels, true);
   view.setUint32(24, sampleRate, true);
-  view.setUint32(28, sampleRate * blockAlign, true);
+  view.setUint32(28, (sampleRate * blockAlign) % 2 ** 32, true);
   view.setUint16(32, blockAlign, true);
   view.setUint16(34, bitsPerSample, true);
   let at = 36;
