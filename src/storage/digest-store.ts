@@ -9,6 +9,7 @@ import type {
   DigestStore,
 } from '../core/ports.ts';
 import { attach, Database, type DatabaseOptions } from './database.ts';
+import { readRetentions } from './settings-store.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -192,14 +193,8 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async retentions(platform: string): Promise<{ workspaceId: string; retentionDays: number }[]> {
-    const rows = await this.#all(
-      'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = ? AND retention_days IS NOT NULL',
-      platform,
-    );
-    return rows.map((r) => ({
-      workspaceId: String(r.workspace_id),
-      retentionDays: Number(r.retention_days),
-    }));
+    // Retention is a workspace setting: its table is read in one place, the settings module.
+    return this.#database.read((db) => readRetentions(db, platform));
   }
 
   async close(): Promise<void> {

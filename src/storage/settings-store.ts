@@ -110,3 +110,16 @@ function readWorkspace(db: DatabaseSync, platform: string, workspaceId: string):
     retentionDays: row?.retention_days == null ? null : Number(row.retention_days),
   };
 }
+
+/** Workspaces of a platform with an explicit retention, in days (what the retention purge applies). */
+export function readRetentions(
+  db: DatabaseSync,
+  platform: string,
+): { workspaceId: string; retentionDays: number }[] {
+  const rows = db
+    .prepare(
+      'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = ? AND retention_days IS NOT NULL',
+    )
+    .all(platform) as Row[];
+  return rows.map((r) => ({ workspaceId: String(r.workspace_id), retentionDays: Number(r.retention_days) }));
+}
