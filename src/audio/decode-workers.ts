@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AnnamalaiError } from '../core/errors.ts';
 import { abortedError, timeoutError } from './guard.ts';
@@ -18,6 +19,8 @@ export interface DecodeWorkerOptions {
   readonly url?: URL;
   /** V8 old-generation heap of one decode worker, in MB. */
   readonly maxOldGenerationSizeMb?: number;
+  /** Decodes running at once; more wait their turn (their timeout counts from the call). */
+  readonly maxWorkers?: number;
 }
 
 /** Minimal logger (pino's Logger fits). */
@@ -38,16 +41,64 @@ export class DecodeWorkers {
   readonly #heapMb: number;
   readonly #logger: WorkerLogger;
   readonly #idle: Worker[] = [];
+  readonly #maxWorkers: number;
+  #busy = 0;
+  readonly #waiting: (() => void)[] = [];
   #nextId = 1;
 
   constructor(options: DecodeWorkerOptions = {}, logger: WorkerLogger = { warn: () => {} }) {
     this.#url = options.url ?? DEFAULT_URL;
     this.#heapMb = options.maxOldGenerationSizeMb ?? DEFAULT_HEAP_MB;
+    // Each worker costs a thread and ~10-20 MB; more decodes at once than cores gain nothing.
+    this.#maxWorkers = options.maxWorkers ?? Math.max(2, availableParallelism());
     this.#logger = logger;
   }
 
   /** Decodes in a worker; rejects with a coded error on timeout, abort, crash or out-of-memory. */
-  run(job: DecodeJob, signal?: AbortSignal): Promise<InProcessOutcome> {
+  async run(job: DecodeJob, signal?: AbortSignal): Promise<InProcessOutcome> {
+    if (signal?.aborted) throw abortedError(signal);
+    const deadline = Date.now() + job.timeoutMs;
+    await this.#takeSlot(job.timeoutMs, signal);
+    try {
+      return await this.#dispatch({ ...job, timeoutMs: Math.max(1, deadline - Date.now()) }, signal);
+    } finally {
+      this.#busy--;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  /** Waits for one of the `maxWorkers` slots, at most `timeoutMs`, or until aborted. */
+  #takeSlot(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#busy < this.#maxWorkers) {
+      this.#busy++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const at = this.#waiting.indexOf(grant);
+        if (at >= 0) this.#waiting.splice(at, 1);
+      };
+      const grant = () => {
+        done();
+        this.#busy++;
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(abortedError(signal as AbortSignal));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(timeoutError(timeoutMs));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  #dispatch(job: DecodeJob, signal: AbortSignal | undefined): Promise<InProcessOutcome> {
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     const worker = this.#idle.pop() ?? this.#spawn();
     worker.ref();

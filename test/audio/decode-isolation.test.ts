@@ -102,4 +102,34 @@ describe('a crashing decode fails only its own file', () => {
     setTimeout(() => controller.abort(new Error('user left')), 50);
     expect((await pending).code).toBe('aborted');
   });
+
+  it('with every worker slot taken, a decode waits its turn and runs once the stuck one is stopped', async () => {
+    const single = createAudioDecoder({
+      ffmpeg: null,
+      workers: { url: new URL('./fault-worker.ts', import.meta.url), maxWorkers: 1 },
+    });
+    try {
+      const stuck = single.decode({ bytes: wavWith('hang') }, { limits: { ...LIMITS, timeoutMs: 300 } });
+      const waiting = single.decode({ bytes: wavWith() }, { limits: LIMITS });
+      await expect(stuck).rejects.toMatchObject({ code: 'decoder.timeout' });
+      expect((await waiting).samples.length).toBe(16_000);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('a decode still waiting for a slot when its time runs out fails with decoder.timeout', async () => {
+    const single = createAudioDecoder({
+      ffmpeg: null,
+      workers: { url: new URL('./fault-worker.ts', import.meta.url), maxWorkers: 1 },
+    });
+    try {
+      const stuck = single.decode({ bytes: wavWith('hang') }, { limits: { ...LIMITS, timeoutMs: 2_000 } });
+      const waiting = single.decode({ bytes: wavWith() }, { limits: { ...LIMITS, timeoutMs: 100 } });
+      await expect(waiting).rejects.toMatchObject({ code: 'decoder.timeout' });
+      await expect(stuck).rejects.toMatchObject({ code: 'decoder.timeout' });
+    } finally {
+      await single.close();
+    }
+  });
 });
