@@ -1,6 +1,5 @@
 import {
   ActionRowBuilder,
-  type APIEmbed,
   type Attachment,
   ButtonBuilder,
   type ButtonInteraction,
@@ -20,7 +19,14 @@ import {
 } from 'discord.js';
 import { CONTEXT_MENU_NAME } from '../../../commands/emotion.ts';
 import { type AnalyzerDeps, analyzeRecording, type Progress } from '../../core/analyze.ts';
-import type { AnalysisStore, Clock, DigestStore, SettingsStore } from '../../core/ports.ts';
+import type {
+  AnalysisStore,
+  Clock,
+  DigestStore,
+  JobJournal,
+  SettingsStore,
+  StorageMonitor,
+} from '../../core/ports.ts';
 import type { AnalysisContext } from '../../core/records.ts';
 import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
 import {
@@ -33,18 +39,29 @@ import {
 import type { Logger } from '../../log.ts';
 import { renderTimelineChart } from '../shared/chart.ts';
 import { boundedDownload, DownloadError } from '../shared/download.ts';
+import { openJob } from '../shared/job-ticket.ts';
+import { savedId } from '../shared/not-saved.ts';
 import { humanWait, RateLimiter } from '../shared/rate-limit.ts';
+import { STORAGE_UNAVAILABLE_TEXT } from '../shared/refusals.ts';
+import type { ReplyRetryPolicy } from '../shared/reply-retry.ts';
+import { StorageGate } from '../shared/storage-gate.ts';
 import type { OkResult } from '../shared/text.ts';
 import { QueueFullError, type ShutdownReport, ShuttingDownError, WorkQueue } from '../shared/work-queue.ts';
 import type { DiscordConfig } from './config.ts';
 import { digestPayload } from './digest.ts';
-import { CHART_NAME, errorText, historyText, resultEmbed, resultTitle } from './render.ts';
+import { tellOwner } from './owner.ts';
+import { type JobOutcome, type ReplyPayload, replyPayload } from './payload.ts';
+import { errorText, historyText } from './render.ts';
 import { Scrubber } from './scrub.ts';
+import {
+  INTERACTION_TOKEN_MS,
+  interactionSurface,
+  messageSurface,
+  type Surface,
+  TOKEN_MARGIN_MS,
+} from './surfaces.ts';
 
 export const PLATFORM = 'discord';
-/** An interaction token lives 15 minutes; past this we post to the channel instead. */
-const INTERACTION_TOKEN_MS = 15 * 60_000;
-const TOKEN_MARGIN_MS = 60_000;
 const PROGRESS_EVERY_MS = 1500;
 
 export const MESSAGES = {
@@ -74,6 +91,12 @@ export interface DiscordBotDeps {
   readonly voice?: VoiceCommands;
   /** The mood digest's settings and preview; absent: the digest options say it is unavailable. */
   readonly digest?: { readonly store: DigestStore; readonly clock: Clock };
+  /** Accepted work, recorded before "Listening…" so a restart can answer it; absent: not recorded. */
+  readonly jobs?: JobJournal;
+  /** Storage health: new work is refused while the database is lost; absent: always accepted. */
+  readonly storageHealth?: StorageMonitor;
+  /** Final-reply retry timings (tests shorten them). */
+  readonly replyRetry?: ReplyRetryPolicy;
 }
 
 export interface VoiceCommands {
@@ -81,16 +104,6 @@ export interface VoiceCommands {
   stop(interaction: ChatInputCommandInteraction): Promise<void>;
   shutdown(): Promise<void>;
 }
-
-interface ReplyPayload {
-  content: string;
-  embeds: APIEmbed[];
-  files: { attachment: Buffer; name: string; description?: string }[];
-}
-
-type JobOutcome =
-  | { readonly kind: 'ok'; readonly result: OkResult; readonly chart: Buffer }
-  | { readonly kind: 'error'; readonly text: string; readonly code: string };
 
 interface AudioSource {
   readonly url: string;
@@ -100,12 +113,6 @@ interface AudioSource {
   readonly id: string;
 }
 
-/** The reply surface of one request: interaction or voice-message reply, both edited in place. */
-interface Surface {
-  progress(text: string): Promise<unknown>;
-  done(outcome: JobOutcome): Promise<unknown>;
-}
-
 export class DiscordBot {
   readonly client: Client;
   readonly queue: WorkQueue;
@@ -113,6 +120,7 @@ export class DiscordBot {
   readonly deps: DiscordBotDeps;
   readonly scrub: Scrubber;
   readonly #log: Logger;
+  readonly #gate: StorageGate;
   #stopping = false;
   readonly #inflight = new Set<Promise<unknown>>();
 
@@ -144,6 +152,12 @@ export class DiscordBot {
       allowedMentions: { parse: [], repliedUser: false },
       rest: { ...(config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {}), ...rest },
       ...rest_of,
+    });
+    this.#gate = new StorageGate({
+      monitor: deps.storageHealth,
+      log: this.#log,
+      platform: PLATFORM,
+      tellAdmins: (text) => tellOwner(this.client, text),
     });
     this.client.on(Events.MessageCreate, (m) => this.#track(this.#onMessage(m)));
     this.client.on(Events.InteractionCreate, (i) => this.#track(this.#onInteraction(i)));
@@ -179,6 +193,7 @@ export class DiscordBot {
       clearTimeout(timer);
     }
     this.#log.info({ user: this.client.user?.id }, 'discord bot ready');
+    this.#gate.check();
   }
 
   /**
@@ -187,6 +202,7 @@ export class DiscordBot {
    */
   async shutdown(graceMs = this.deps.config.SHUTDOWN_GRACE_S * 1000): Promise<ShutdownReport> {
     this.#stopping = true;
+    this.#gate.stop();
     await this.deps.voice
       ?.shutdown()
       .catch((e) => this.#log.warn({ err: this.scrub.error(e) }, 'voice shutdown'));
@@ -243,15 +259,34 @@ export class DiscordBot {
       await message.reply(this.#stopping ? MESSAGES.shuttingDown : MESSAGES.busy);
       return;
     }
-    const placeholder = await message.reply('🎧 Listening to your voice message…');
-    let chain: Promise<unknown> = Promise.resolve();
-    const surface: Surface = {
-      progress: (text) => (chain = chain.then(() => placeholder.edit(text)).catch(() => undefined)),
-      done: async (outcome) => {
-        await chain;
-        await placeholder.edit(this.#messagePayload(outcome, isVoice ? 'Voice message' : audio.name));
-      },
-    };
+    const refused = this.#gate.refusal();
+    if (refused) {
+      await message.reply(refused);
+      return;
+    }
+    const where = { kind: 'message', channelId: message.channelId, sourceMessageId: message.id } as const;
+    const ticket = await openJob(
+      this.deps.jobs,
+      { platform: PLATFORM, userId: message.author.id, reply: where },
+      this.#log,
+    ).catch(() => undefined);
+    if (!ticket) {
+      await message.reply(STORAGE_UNAVAILABLE_TEXT);
+      return;
+    }
+    const placeholder = await message.reply('🎧 Listening to your voice message…').catch(async (error) => {
+      await ticket.close();
+      throw error;
+    });
+    await ticket.reply({ ...where, messageId: placeholder.id });
+    const surface = messageSurface({
+      placeholder,
+      sourceMessageId: message.id,
+      ticket,
+      render: (outcome) => this.#messagePayload(outcome, isVoice ? 'Voice message' : audio.name),
+      log: this.#log,
+      retry: this.deps.replyRetry,
+    });
     await this.#run(surface, audio, {
       platform: PLATFORM,
       ...(message.guildId ? { workspaceId: message.guildId } : {}),
@@ -335,7 +370,7 @@ export class DiscordBot {
         if (sub === 'listen') {
           if (await this.deps.settings.isOptedOut(PLATFORM, user))
             return this.#ephemeral(interaction, MESSAGES.optedOutSelf);
-          const limited = this.#rateLimit(user, interaction.guildId);
+          const limited = this.#rateLimit(user, interaction.guildId) ?? this.#gate.refusal();
           if (limited) return this.#ephemeral(interaction, limited);
           return this.deps.voice.listen(interaction, this);
         }
@@ -474,34 +509,38 @@ export class DiscordBot {
       return this.#ephemeral(interaction, errorText(new DownloadError('too_large', 'declared'), limits));
     if (this.#stopping) return this.#ephemeral(interaction, MESSAGES.shuttingDown);
     if (!this.queue.hasRoom) return this.#ephemeral(interaction, MESSAGES.busy);
-    await interaction.deferReply();
-    const deadline = interaction.createdTimestamp + INTERACTION_TOKEN_MS - TOKEN_MARGIN_MS;
-    let chain: Promise<unknown> = Promise.resolve();
-    const surface: Surface = {
-      progress: (text) => {
-        if (Date.now() > deadline) return chain;
-        chain = chain.then(() => interaction.editReply(text)).catch(() => undefined);
-        return chain;
+    const refused = this.#gate.refusal();
+    if (refused) return this.#ephemeral(interaction, refused);
+    const ticket = await openJob(
+      this.deps.jobs,
+      {
+        platform: PLATFORM,
+        userId: interaction.user.id,
+        reply: {
+          kind: 'interaction',
+          applicationId: interaction.applicationId,
+          token: interaction.token,
+          channelId: interaction.channelId,
+          userId: interaction.user.id,
+          createdAt: interaction.createdTimestamp,
+        },
       },
-      done: async (outcome) => {
-        await chain;
-        const payload = this.#messagePayload(outcome, title);
-        if (Date.now() > deadline) {
-          // The interaction token is about to expire: answer in the channel instead.
-          const channel = await this.client.channels.fetch(interaction.channelId);
-          if (channel?.isSendable())
-            await channel.send({ ...payload, content: `<@${interaction.user.id}> ${payload.content}` });
-          return;
-        }
-        if (outcome.kind === 'ok') {
-          await interaction.editReply(payload);
-        } else {
-          // Only the caller needs to see a failure: drop the public "thinking" reply, answer ephemerally.
-          await interaction.deleteReply().catch(() => undefined);
-          await interaction.followUp({ content: outcome.text, flags: MessageFlags.Ephemeral });
-        }
-      },
-    };
+      this.#log,
+    ).catch(() => undefined);
+    if (!ticket) return this.#ephemeral(interaction, STORAGE_UNAVAILABLE_TEXT);
+    await interaction.deferReply().catch(async (error) => {
+      await ticket.close();
+      throw error;
+    });
+    const surface = interactionSurface({
+      interaction,
+      client: this.client,
+      deadline: interaction.createdTimestamp + INTERACTION_TOKEN_MS - TOKEN_MARGIN_MS,
+      ticket,
+      render: (outcome) => this.#messagePayload(outcome, title),
+      log: this.#log,
+      retry: this.deps.replyRetry,
+    });
     await this.#run(surface, audio, {
       platform: PLATFORM,
       ...(interaction.guildId ? { workspaceId: interaction.guildId } : {}),
@@ -585,6 +624,8 @@ export class DiscordBot {
       this.#log.info({ code: result.error.code }, 'analysis failed');
       return { kind: 'error', code: result.error.code, text: errorText(result.error, limits) };
     }
+    const stored = savedId(result);
+    if (stored) await surface.stored(stored);
     const chart = await renderTimelineChart(result.segments, {
       labels: analyzer.classifier.info.trainedLabels,
     });
@@ -593,15 +634,7 @@ export class DiscordBot {
 
   /** The finished reply for a result or a failure, as message content. */
   #messagePayload(outcome: JobOutcome, what: string): ReplyPayload {
-    if (outcome.kind === 'error') return { content: outcome.text, embeds: [], files: [] };
-    const model = this.deps.analyzer.classifier.info;
-    return {
-      content: '',
-      embeds: [resultEmbed(outcome.result, model, resultTitle(outcome.result, what), true)],
-      files: [
-        { attachment: outcome.chart, name: CHART_NAME, description: 'Emotion probabilities over time' },
-      ],
-    };
+    return replyPayload(outcome, what, this.deps.analyzer.classifier.info);
   }
 
   /** Posts an analysis result made elsewhere (voice listening) to a channel, chart attached. */

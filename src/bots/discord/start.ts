@@ -1,8 +1,10 @@
 import type { Logger } from '../../log.ts';
 import { type BotRuntime, digestScheduler, type RunningBot } from '../runtime.ts';
+import { answerUnfinishedJobs, unfinishedBeforeStart } from '../shared/restart-recovery.ts';
 import { DiscordBot, PLATFORM } from './bot.ts';
 import type { DiscordConfig } from './config.ts';
 import { discordDigestPoster } from './digest.ts';
+import { discordRecovery } from './recovery.ts';
 import { Scrubber } from './scrub.ts';
 import { createVoiceCommands } from './voice.ts';
 
@@ -30,7 +32,11 @@ export async function startDiscord(
     queue: runtime.queue,
     voice: createVoiceCommands({ settings, analyzer, logger, config }),
     digest: { store: digests, clock },
+    jobs: runtime.jobs,
+    storageHealth: runtime.storageHealth,
   });
+  // Taken before logging in: work this process accepts must never be mistaken for the last run's.
+  const unfinished = await unfinishedBeforeStart(runtime.jobs, PLATFORM);
   const scheduler = digestScheduler(runtime, PLATFORM, discordDigestPoster(bot.client), logger);
   try {
     await bot.start();
@@ -43,6 +49,12 @@ export async function startDiscord(
         : `Could not connect to Discord: ${String(e.message)}`,
     );
   }
+  // Everyone the last run left at "Listening…" is answered once, in the background (it may take a while).
+  void answerUnfinishedJobs(
+    unfinished,
+    { jobs: runtime.jobs, store: analyzer.store, log: logger },
+    discordRecovery(bot.client, analyzer.classifier.info, logger),
+  ).catch((error: unknown) => logger.error({ err: scrub.error(error) }, 'restart recovery failed'));
   try {
     logger.info(await scheduler.start(), 'discord digest scheduler started');
   } catch (error) {

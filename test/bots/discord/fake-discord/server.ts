@@ -70,6 +70,13 @@ export class FakeDiscord extends EventEmitter {
   readonly requests: RecordedRequest[] = [];
   readonly gatewaySends: Json[] = [];
   readonly users = new Map<string, FakeUser>();
+  /** The application's owner: GET /applications/@me names them; the bot can DM them. */
+  readonly owner: FakeUser = { id: snowflake(), username: 'owner' };
+  readonly #faults: {
+    match: (r: { method: string; path: string }) => boolean;
+    status: number;
+    code: number;
+  }[] = [];
   readonly #files = new Map<string, { bytes: Uint8Array; contentType: string }>();
   readonly #rateLimits: { match: (r: { method: string; path: string }) => boolean; retryAfter: number }[] =
     [];
@@ -128,6 +135,12 @@ export class FakeDiscord extends EventEmitter {
     const u = { id: snowflake(), username };
     this.users.set(u.id, u);
     return u;
+  }
+
+  /** The next `times` requests matching answer `status` with Discord error `code` (5xx: discord.js retries). */
+  failNext(method: string, pathPattern: RegExp, status: number, times = 1, code = 0): void {
+    for (let i = 0; i < times; i++)
+      this.#faults.push({ match: (r) => r.method === method && pathPattern.test(r.path), status, code });
   }
 
   // ---- CDN ----
@@ -541,6 +554,14 @@ export class FakeDiscord extends EventEmitter {
       this.emit('request', record);
       return;
     }
+    const fault = this.#faults.findIndex((f) => f.match({ method, path: url.pathname }));
+    if (fault >= 0) {
+      const [f] = this.#faults.splice(fault, 1);
+      record.status = f?.status ?? 500;
+      send(res, record.status, { message: 'fake discord: injected failure', code: f?.code ?? 0 });
+      this.emit('request', record);
+      return;
+    }
     const answer = this.#route(method, url.pathname, json, files);
     record.status = answer.status;
     if (answer.status === 204) {
@@ -588,6 +609,28 @@ export class FakeDiscord extends EventEmitter {
       return { status: 200, body: this.#botMessage(msgs[1] as string, json, files, msgs[2]) };
     }
     if (method === 'POST' && /^\/channels\/\d+\/typing$/.test(p)) return { status: 204 };
+    if (method === 'GET' && p === '/applications/@me')
+      return {
+        status: 200,
+        body: {
+          id: this.applicationId,
+          name: 'Annamalai',
+          icon: null,
+          description: '',
+          bot_public: true,
+          bot_require_code_grant: false,
+          verify_key: 'fake',
+          flags: 0,
+          owner: userJson(this.owner),
+          team: null,
+        },
+      };
+    if (method === 'POST' && p === '/users/@me/channels') {
+      const id = String(json?.recipient_id ?? '');
+      const user = id === this.owner.id ? this.owner : this.users.get(id);
+      if (!user) return { status: 404, body: { message: 'Unknown User', code: 10013 } };
+      return { status: 200, body: { id: this.dmChannel(user), type: 1, recipients: [userJson(user)] } };
+    }
     if (method === 'GET' && chan) {
       const id = chan[1] as string;
       if (id === this.textChannelId || id === this.voiceChannelId)

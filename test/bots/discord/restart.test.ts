@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FakeDiscord } from './fake-discord/server.ts';
+import { type Any, fixture, TOKEN } from './harness.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'annamalai-discord-restart-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let children: ChildProcess[] = [];
+let fake: FakeDiscord | undefined;
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children = [];
+  await fake?.close();
+  fake = undefined;
+});
+
+/** The real `npm start:discord` entry point as a process on `db`, its combined log text. */
+function startBot(f: FakeDiscord, db: string) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DISCORD_')));
+  const child = spawn(process.execPath, ['src/bots/discord/main.ts'], {
+    env: {
+      ...clean,
+      MODEL_DIR: 'test/fixtures/models/tiny',
+      INFERENCE_WORKERS: '1',
+      DATABASE_PATH: db,
+      LOG_LEVEL: 'info',
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_APPLICATION_ID: f.applicationId,
+      DISCORD_API_URL: f.apiUrl,
+      DISCORD_CDN_HOSTS: f.cdnHost,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const out = { text: '' };
+  child.stdout?.on('data', (c) => (out.text += String(c)));
+  child.stderr?.on('data', (c) => (out.text += String(c)));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return { child, out, exited };
+}
+
+describe('kill -9 mid-analysis, then a restart on the same database (real processes)', () => {
+  it('the waiting "Listening…" reply is edited exactly once into the restart message; nothing is posted twice', async () => {
+    fake = new FakeDiscord();
+    await fake.listen();
+    const f = fake;
+    const db = join(dir, 'kill.db');
+    const first = startBot(f, db);
+    await f.waitFor(() => /discord bot ready/.test(first.out.text), 20_000, 'the bot to log in');
+
+    const release = f.holdCdn();
+    const dan = f.user('dan');
+    const dm = f.dmChannel(dan);
+    const att = f.attachment({
+      name: 'v.ogg',
+      bytes: fixture('speech-stereo.opus.ogg'),
+      contentType: 'audio/ogg',
+    });
+    f.sendMessage(f.message({ author: dan, guild: false, channelId: dm, voice: true, attachments: [att] }));
+    await f.waitFor(
+      () => f.channelRequests(dm).find((r) => r.method === 'POST'),
+      20_000,
+      'the Listening… reply',
+    );
+    await new Promise<void>((resolve) => f.once('cdn', () => resolve())); // the job is in flight
+    first.child.kill('SIGKILL');
+    await first.exited;
+    release();
+
+    const edits = () => f.channelRequests(dm).filter((r) => r.method === 'PATCH');
+    expect(edits()).toHaveLength(0);
+
+    const second = startBot(f, db);
+    await f.waitFor(
+      () => /answered work left unfinished by the last run/.test(second.out.text),
+      20_000,
+      'the restart recovery',
+    );
+    expect(edits()).toHaveLength(1);
+    expect(edits()[0]?.path).toMatch(new RegExp(`/channels/${dm}/messages/\\d+$`));
+    expect(String((edits()[0]?.body as Any)?.content)).toMatch(
+      /I restarted before I could finish; please send it again/,
+    );
+    expect(second.out.text).toMatch(/"answered":1/);
+    second.child.kill('SIGTERM');
+    await second.exited;
+
+    // A third start on the same database answers nobody again.
+    const third = startBot(f, db);
+    await f.waitFor(
+      () => /answered work left unfinished by the last run/.test(third.out.text),
+      20_000,
+      'the third start',
+    );
+    expect(third.out.text).toMatch(/"answered":0/);
+    expect(edits()).toHaveLength(1);
+    expect(f.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(third.out.text + second.out.text + first.out.text).not.toContain(TOKEN);
+  });
+});
