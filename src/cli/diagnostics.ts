@@ -1,8 +1,8 @@
 import { decoderDiagnostics } from '../audio/index.ts';
 import type { Config } from '../config.ts';
-import { isAnnamalaiError } from '../core/errors.ts';
 import { createOnnxClassifier, runtimeDiagnostics, verifyModelFolder } from '../inference/index.ts';
 import type { Logger } from '../log.ts';
+import { describeFailure } from './failure.ts';
 
 /** `annamalai diagnostics`: what this machine can decode and run, and which model is loaded. Exit 1 if unusable. */
 export async function printDiagnostics(config: Config, logger: Logger): Promise<number> {
@@ -52,9 +52,7 @@ export async function printDiagnostics(config: Config, logger: Logger): Promise<
     await classifier.close();
   } catch (error) {
     healthy = false;
-    out.push(
-      `model: ${config.MODEL_DIR} unusable — ${isAnnamalaiError(error) ? error.message : String(error)}`,
-    );
+    out.push(`model: ${config.MODEL_DIR} unusable — ${describeFailure(error)}`);
   }
   console.log(out.join('\n'));
   return healthy ? 0 : 1;

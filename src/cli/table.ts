@@ -20,7 +20,7 @@ export function percent(p: number): string {
 /** A readable per-file report for a terminal; colour only when `colour` is set (stdout is a TTY). */
 export function formatTable(file: string, result: AnalysisResult, model: ModelInfo, colour: boolean): string {
   if (result.status === 'failed')
-    return `${file}\n  error (${result.error.code}): ${result.error.userMessage}\n`;
+    return `${file}: error (${result.error.code}): ${result.error.userMessage}\n`;
   const paint = (band: Band, text: string) => (colour ? `${BAND_COLOUR[band]}${text}${RESET}` : text);
   const lines = [`${file}: ${result.durationS.toFixed(1)} s, model ${model.name} ${model.version}`];
   lines.push(`  ${'time'.padEnd(15)} ${'top emotions'.padEnd(44)} confidence`);

@@ -31,6 +31,8 @@ export class AnnamalaiError extends Error {
   readonly code: ErrorCode;
   /** Safe to show to the person who sent the audio; never contains secrets or paths of the server. */
   readonly userMessage: string;
+  /** What went wrong, for whoever runs the process (paths and reasons); undefined when none was given. */
+  readonly detail: string | undefined;
 
   constructor(code: ErrorCode, options: { userMessage?: string; detail?: string; cause?: unknown } = {}) {
     const userMessage = options.userMessage ?? ERROR_CODES[code];
@@ -40,6 +42,7 @@ export class AnnamalaiError extends Error {
     this.name = 'AnnamalaiError';
     this.code = code;
     this.userMessage = userMessage;
+    this.detail = options.detail;
   }
 }
 

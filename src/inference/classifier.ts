@@ -78,8 +78,9 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     ...(options.logger && { logger: options.logger }),
   });
   const { manifest } = model;
+  // info, not warn: every front end says so in its own words (CLI header, bot replies' notes).
   if (manifest.fixture)
-    options.logger?.warn({ model: manifest.id }, 'the loaded model is a TEST FIXTURE, not an emotion model');
+    options.logger?.info({ model: manifest.id }, 'the loaded model is a TEST FIXTURE, not an emotion model');
   const info: ModelInfo = {
     id: manifest.id,
     version: manifest.version,

@@ -104,7 +104,12 @@ export async function readManifest(modelDir: string): Promise<ModelManifest> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new AnnamalaiError('model.invalid', { detail: `cannot read ${path}`, cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const detail =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `no ${MANIFEST_FILE} in ${modelDir}`
+        : `cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    throw new AnnamalaiError('model.invalid', { detail, cause });
   }
   return parseManifest(text, path);
 }

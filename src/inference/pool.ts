@@ -17,7 +17,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { AnnamalaiError } from '../core/errors.ts';
+import { AnnamalaiError, type ErrorCode } from '../core/errors.ts';
 import { ensembleGraphs, type LoadedModel } from './manifest.ts';
 import type { DeviceChoice, DeviceSetting } from './onnx.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
@@ -251,7 +251,7 @@ export class InferencePool {
         }
       });
     } else {
-      const error = new AnnamalaiError(message.code, { detail: message.detail });
+      const error = workerError(message.code, message.detail);
       for (const { job } of batch.parts) this.#fail(job, error);
     }
     this.#dispatch();
@@ -343,6 +343,11 @@ export class InferencePool {
   }
 }
 
+/** The coded error a worker reported: its detail travels alone, so the code is not repeated in the message. */
+function workerError(code: ErrorCode, detail: string | undefined): AnnamalaiError {
+  return new AnnamalaiError(code, detail === undefined ? {} : { detail });
+}
+
 /** Starts one worker and waits (bounded) for its sessions to be ready. */
 function spawn(options: PoolOptions, device: DeviceSetting): Promise<{ slot: Slot; device: DeviceChoice }> {
   const { model } = options;
@@ -380,7 +385,7 @@ function spawn(options: PoolOptions, device: DeviceSetting): Promise<{ slot: Slo
         slot.ready = true;
         resolve({ slot, device: message.device });
       } else if (message.type === 'init-error') {
-        fail(new AnnamalaiError(message.code, { detail: message.detail }));
+        fail(workerError(message.code, message.detail));
       }
     };
     const onError = (error: Error) =>

@@ -21,7 +21,12 @@ export type ToWorker = {
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly device: DeviceChoice }
-  | { readonly type: 'init-error'; readonly code: ErrorCode; readonly detail: string }
+  | { readonly type: 'init-error'; readonly code: ErrorCode; readonly detail: string | undefined }
   /** probabilities: [batch, labels] row-major; transferred. */
   | { readonly type: 'result'; readonly id: number; readonly probabilities: Float32Array }
-  | { readonly type: 'error'; readonly id: number; readonly code: ErrorCode; readonly detail: string };
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly code: ErrorCode;
+      readonly detail: string | undefined;
+    };

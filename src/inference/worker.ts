@@ -30,11 +30,11 @@ try {
       post({ type: 'result', id: message.id, probabilities: flat }, [flat.buffer]);
     } catch (error) {
       const e = toAnnamalaiError(error, 'inference.failed');
-      post({ type: 'error', id: message.id, code: e.code, detail: e.message });
+      post({ type: 'error', id: message.id, code: e.code, detail: e.detail });
     }
   });
   post({ type: 'ready', device: ensemble.device });
 } catch (error) {
   const e = isAnnamalaiError(error) ? error : toAnnamalaiError(error, 'model.invalid');
-  post({ type: 'init-error', code: e.code, detail: e.message });
+  post({ type: 'init-error', code: e.code, detail: e.detail });
 }

@@ -95,6 +95,13 @@ describe('model folder manifest', () => {
     expect((await rejection(readManifest(dir))).code).toBe('model.invalid');
   });
 
+  it('a folder without manifest.json says so in the detail, naming the folder', async () => {
+    const missing = join(dir, 'no-such-model');
+    const error = await rejection(readManifest(missing));
+    expect(error.code).toBe('model.invalid');
+    expect(error.detail).toBe(`no manifest.json in ${missing}`);
+  });
+
   it('manifest.json that is not JSON fails with model.invalid', () => {
     expect(() => parseManifest('{not json')).toThrow(/model.invalid: manifest.json is not valid JSON/);
   });

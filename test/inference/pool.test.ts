@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AnnamalaiError } from '../../src/core/errors.ts';
 import type { EmotionClassifier } from '../../src/core/ports.ts';
 import { createOnnxClassifier, defaultParallelism } from '../../src/inference/classifier.ts';
 import { type LoadedModel, loadModel } from '../../src/inference/manifest.ts';
@@ -114,6 +115,27 @@ describe('createOnnxClassifier', () => {
     await expect(attempt).rejects.toThrow(
       /model.invalid: INFERENCE_DEVICE=cuda but onnxruntime-node's CUDA provider/,
     );
+  });
+
+  it('a start error from a worker carries its reason as detail and says its code once', async () => {
+    const { runtimeDiagnostics } = await import('../../src/inference/classifier.ts');
+    if ((await runtimeDiagnostics()).cudaProvider.installed) return; // a CUDA host: nothing to prove here
+    const error = await createOnnxClassifier({
+      modelDir: TINY_MODEL_DIR,
+      device: 'cuda',
+      workers: 1,
+      threadsPerWorker: 1,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(error instanceof AnnamalaiError))
+      throw new Error(`expected an AnnamalaiError, got ${String(error)}`);
+    expect(error.code).toBe('model.invalid');
+    expect(error.detail).toMatch(
+      /^INFERENCE_DEVICE=cuda but onnxruntime-node's CUDA provider is not installed/,
+    );
+    expect(error.message).toBe(`model.invalid: ${error.detail}`);
   });
 
   it('refuses more worker threads than cores', async () => {

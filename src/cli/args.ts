@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import type { DeviceSetting } from '../inference/index.ts';
+
+export const USAGE = `Usage:
+  annamalai analyze FILE... [--format table|json] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
+  annamalai diagnostics [--model DIR] [--device auto|cpu|cuda]
+
+analyze   prints each file's emotions per 5-second segment; --format json prints one JSON object per file
+          per line; --db PATH also stores the results in SQLite. Exits 1 if any file failed, 2 on a usage error.
+Environment: see README (MODEL_DIR, INFERENCE_DEVICE, MAX_INPUT_MB, MAX_DURATION_S, LOG_LEVEL, ...).`;
+
+/** A command line that cannot be run as given: exit 2 with the reason and a pointer to --help. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const DEVICES: readonly DeviceSetting[] = ['auto', 'cpu', 'cuda'];
+const FORMATS = ['table', 'json'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+
+/** Settings given as flags; they override the environment (MODEL_DIR, INFERENCE_DEVICE). */
+export interface FlagOverrides {
+  readonly model?: string;
+  readonly device?: DeviceSetting;
+}
+
+export type Command =
+  | { readonly kind: 'help'; readonly asked: boolean }
+  | {
+      readonly kind: 'analyze';
+      readonly files: readonly string[];
+      readonly format: OutputFormat;
+      readonly db?: string;
+      readonly overrides: FlagOverrides;
+    }
+  | { readonly kind: 'diagnostics'; readonly overrides: FlagOverrides };
+
+/** Parses argv (without node and the script); throws UsageError naming the flag or argument at fault. */
+export function parseCommandLine(argv: readonly string[]): Command {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(parseProblem(error));
+  }
+  const { positionals, values } = parsed;
+  const [command, ...files] = positionals;
+  if (values.help || !command) return { kind: 'help', asked: values.help === true };
+  const device = oneOf('--device', values.device, DEVICES);
+  const overrides: FlagOverrides = {
+    ...(values.model !== undefined && { model: values.model }),
+    ...(device !== undefined && { device }),
+  };
+  if (command === 'diagnostics') return { kind: 'diagnostics', overrides };
+  if (command !== 'analyze') throw new UsageError(`unknown command "${command}"`);
+  const format = oneOf('--format', values.format, FORMATS) ?? 'table';
+  if (files.length === 0) throw new UsageError('give at least one audio file');
+  return { kind: 'analyze', files, format, ...(values.db !== undefined && { db: values.db }), overrides };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      format: { type: 'string' },
+      db: { type: 'string' },
+      model: { type: 'string' },
+      device: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const quoted = allowed.map((a) => `"${a}"`);
+  const choices = `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+  throw new UsageError(`${flag} must be ${choices}, not "${value}"`);
+}
+
+/** node:util names the option at fault; its advice on '--' is for scripts, not for a person. */
+function parseProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  return unknown ? `unknown option ${unknown[1]}` : message;
+}
