@@ -71,8 +71,27 @@ def speed_perturb(x: np.ndarray, factor: float) -> np.ndarray:
     return resample_poly(x, up, down).astype(np.float32)
 
 
+GAIN_DB = (-40.0, 6.0)  # the augmentation's gain range: a phone far from the mouth .. a loud close voice
+
+
+def quantize16(x: np.ndarray) -> np.ndarray:
+    """16-bit PCM rounding (what a recorder or decoder hands over), with clipping at full scale."""
+    return (np.round(np.clip(x, -1.0, 32767 / 32768) * 32768) / 32768).astype(np.float32)
+
+
+def gain_chain(seg: np.ndarray, gain_db: float, rng: np.random.Generator, floor_prob: float = 0.5) -> np.ndarray:
+    """The level a user's device gives: gain, sometimes a device noise floor at -80..-60 dBFS that does not
+    follow the voice (so quiet speech has a poorer SNR), 16-bit rounding and clipping."""
+    seg = seg * np.float32(10 ** (gain_db / 20))
+    if rng.random() < floor_prob:
+        lvl = 10 ** (rng.uniform(-80, -60) / 20)
+        seg = seg + colored_noise(len(seg), rng, str(rng.choice(["white", "pink"]))) * np.float32(lvl)
+    return quantize16(seg)
+
+
 def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One random chain: mid-word cuts, speed/pitch, gain, background noise, Opus 24-32 kbit/s."""
+    """One random chain: mid-word cuts, speed/pitch, background noise, Opus 24-32 kbit/s, gain -40..+6 dB with a
+    device noise floor and 16-bit rounding."""
     if rng.random() < 0.5 and len(x) > SAMPLE_RATE:  # start and/or end mid-word
         a = int(rng.uniform(0, 0.2) * len(x))
         b = len(x) - int(rng.uniform(0, 0.2) * len(x))
@@ -81,12 +100,11 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = speed_perturb(x, float(rng.uniform(0.9, 1.1)))
     n_active = min(len(x), SEGMENT_SAMPLES)
     seg = fit_segment(x)
-    seg = seg * np.float32(10 ** (rng.uniform(-12, 6) / 20))
     if rng.random() < 0.6:
         seg = add_noise(seg, float(rng.uniform(5, 25)), rng, str(rng.choice(["white", "pink", "brown"])), n_active)
     if rng.random() < 0.6:
         seg = opus_roundtrip(seg, int(rng.choice([24, 32])))
-    return np.clip(seg, -1.0, 1.0).astype(np.float32)
+    return gain_chain(seg, float(rng.uniform(*GAIN_DB)), rng)
 
 
 def degrade(x: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
@@ -101,4 +119,6 @@ def degrade(x: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarr
         return add_noise(seg, 10.0, rng, "pink", n_active)
     if condition == "aug":
         return augment(x, rng)
+    if condition.startswith("gain"):  # "gain-30": the same clip 30 dB quieter, 16-bit, no added noise
+        return quantize16(seg * np.float32(10 ** (float(condition[4:]) / 20)))
     raise ValueError(condition)

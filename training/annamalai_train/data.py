@@ -33,12 +33,15 @@ def load_metadata(corpora: Path) -> list[Clip]:
 
 
 def speaker_splits(
-    clips: list[Clip], test_frac: float, n_folds: int, seed: int, no_test: tuple[str, ...] = ()
+    clips: list[Clip], test_frac: float, n_folds: int, seed: int, no_test: tuple[str, ...] = (),
+    late: tuple[str, ...] = (),
 ) -> dict[str, int]:
     """speaker -> fold: -1 = held-out final test, 0..n_folds-1 = dev CV folds.
 
     Per corpus, a seeded shuffle of its speakers; round(test_frac * n) (at least 1 when the corpus
     has 2 or more speakers, and is not in no_test) go to test; the rest are dealt to folds so no speaker is in two splits.
+    Corpora in `late` (added after earlier runs) are dealt after all others, so the earlier corpora keep exactly
+    the speakers they had: an earlier model's held-out speakers stay unheard by it.
     """
     rng = np.random.default_rng(seed)
     by_corpus: dict[str, list[str]] = {}
@@ -48,7 +51,7 @@ def speaker_splits(
             by_corpus[c.corpus].append(c.speaker)
     assign: dict[str, int] = {}
     offset = 0
-    for corpus in sorted(by_corpus):
+    for corpus in sorted(by_corpus, key=lambda c: (c in late, c)):
         spk = sorted(by_corpus[corpus])
         rng.shuffle(spk)
         n_test = max(1, round(test_frac * len(spk))) if len(spk) >= 2 and corpus not in no_test else 0

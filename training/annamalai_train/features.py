@@ -13,20 +13,24 @@ import torch
 
 from .audio import degrade, load_audio
 from .encoder import WhisperEncoder
-from .frontend import LogMel
+from .frontend import LogMel, LoudNorm
 from .models import melstats, pooled_layers
 
 
 class Featurizer(torch.nn.Module):
-    def __init__(self, encoder: WhisperEncoder) -> None:
+    def __init__(self, encoder: WhisperEncoder, loudnorm: bool = True) -> None:
         super().__init__()
+        self.loudnorm = LoudNorm() if loudnorm else torch.nn.Identity()
         self.logmel = LogMel()
         self.encoder = encoder
 
     @torch.no_grad()
-    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mel = self.logmel(audio)
-        return pooled_layers(self.encoder(mel)), melstats(mel)
+    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mel = self.logmel(self.loudnorm(audio))
+        hs = self.encoder(mel)
+        # the last block's hidden states too (stored float16): the blocks above can be run or fine-tuned later
+        # from this cache without running the blocks below again
+        return pooled_layers(hs), melstats(mel), hs[-1]
 
 
 def clip_rng(seed: int, condition: str, key: str) -> np.random.Generator:
@@ -42,17 +46,17 @@ class OrtFeaturizer:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.onnx.export(
-                featurizer, (torch.zeros(2, 80000),), str(path), input_names=["audio"], output_names=["a", "b"],
-                dynamic_axes={"audio": {0: "batch"}, "a": {0: "batch"}, "b": {0: "batch"}}, opset_version=17,
+                featurizer, (torch.zeros(2, 80000),), str(path), input_names=["audio"], output_names=["a", "b", "h"],
+                dynamic_axes={"audio": {0: "batch"}, "a": {0: "batch"}, "b": {0: "batch"}, "h": {0: "batch"}},
+                opset_version=17,
                 dynamo=False,
             )
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         self.sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
-    def __call__(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a, b = self.sess.run(None, {"audio": audio.numpy()})
-        return torch.from_numpy(a), torch.from_numpy(b)
+    def __call__(self, audio: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.from_numpy(o) for o in self.sess.run(None, {"audio": audio.numpy()}))
 
 
 def extract_shards(
@@ -65,9 +69,10 @@ def extract_shards(
     shard: int = 256,
     batch: int = 4,
     tag: str = "features",
+    keys: tuple[str, ...] | None = None,
 ) -> dict[str, np.ndarray]:
     """featurize (segments [b, 80000] -> {key: [b, ...]}) on files under condition, cached on disk in resumable
-    shards of `shard` clips; returns {key: [n, ...]} in files order."""
+    shards of `shard` clips; returns {key: [n, ...]} in files order (only `keys`, when given)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     starts = list(range(0, len(files), shard))
@@ -78,14 +83,15 @@ def extract_shards(
         path = out_dir / f"{condition}_{s // shard:04d}_{len(files[s : s + shard])}.npz"
         if path.exists():
             z = np.load(path)
-            parts[s] = {k: z[k] for k in z.files}
+            parts[s] = {k: z[k] for k in z.files if keys is None or k in keys}
             continue
         segs = np.stack([degrade(load_audio(root / f), condition, clip_rng(seed, condition, f)) for f in files[s : s + shard]])
         outs = [featurize(segs[i : i + batch]) for i in range(0, len(segs), batch)]
-        parts[s] = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+        full = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
         tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-        np.savez(tmp, **parts[s])
+        np.savez(tmp, **full)
         os.replace(tmp, path)  # atomic: a parallel worker never reads a half-written shard
+        parts[s] = {k: v for k, v in full.items() if keys is None or k in keys}
         print(f"[{tag}] {condition}: {min(s + shard, len(files))}/{len(files)} clips, {time.time() - t0:.0f}s", flush=True)
     keys = parts[starts[0]].keys() if starts else ()
     return {k: np.concatenate([parts[s][k] for s in sorted(parts)]) for k in keys}
@@ -99,13 +105,14 @@ def extract(
     out_dir: Path,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (A [n, L, 2d] float32, B [n, 242] float32) for files under condition; cached by shard."""
+    """Return (A [n, L, 2d] float32, B [n, 242] float32) for files under condition; cached by shard (with H, the
+    last block's hidden states [n, 250, d] float16, which is not loaded here)."""
 
     def featurize(segs: np.ndarray) -> dict[str, np.ndarray]:
-        a, b = featurizer(torch.from_numpy(segs))
-        return {"a": a.numpy(), "b": b.numpy()}
+        a, b, h = featurizer(torch.from_numpy(segs))
+        return {"a": a.numpy(), "b": b.numpy(), "h": h.numpy().astype(np.float16)}
 
-    out = extract_shards(featurize, files, root, condition, out_dir, seed)
+    out = extract_shards(featurize, files, root, condition, out_dir, seed, keys=("a", "b"))
     return out["a"], out["b"]
 
 

@@ -95,3 +95,37 @@ def reference_log_mel(audio: np.ndarray) -> np.ndarray:
     log_spec = torch.clamp(mel, min=1e-10).log10()
     log_spec = torch.maximum(log_spec, log_spec.max() - 8.0)
     return ((log_spec + 4.0) / 4.0).numpy()
+
+
+# Loudness normalisation (inside every exported graph, and in feature extraction, so training sees it):
+# the 5-s window is scaled so that the mean power of its loudest frames sits at TARGET_DBFS. Measuring the louder
+# frames (not the whole window) keeps a 1-s word padded with 4 s of silence at the same level as a 5-s sentence;
+# the floor caps the gain (TARGET - FLOOR = 50 dB) so digital silence stays silence and faint room tone is lifted
+# at most 50 dB (the runtime's voice-activity gate decides whether there is speech at all).
+LN_FRAME = 400  # 25 ms
+LN_TOP_FRAC = 0.2  # the loudest 20 % of frames (1 s of the 5-s window)
+LN_TARGET_DBFS = -20.0
+LN_FLOOR_DBFS = -70.0
+
+
+class LoudNorm(nn.Module):
+    """audio [B, 80000] -> the same audio scaled to a fixed level of its louder frames (ONNX: Reshape, TopK)."""
+
+    def __init__(self, target_dbfs: float = LN_TARGET_DBFS, floor_dbfs: float = LN_FLOOR_DBFS) -> None:
+        super().__init__()
+        self.n_frames = SEGMENT_SAMPLES // LN_FRAME
+        self.k = int(round(LN_TOP_FRAC * self.n_frames))
+        self.target = float(10 ** (target_dbfs / 10))  # powers
+        self.floor = float(10 ** (floor_dbfs / 10))
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        p = (audio.reshape(-1, self.n_frames, LN_FRAME) ** 2).mean(dim=2)
+        level = torch.topk(p, self.k, dim=1).values.mean(dim=1, keepdim=True)
+        return audio * torch.sqrt(self.target / torch.clamp(level, min=self.floor))
+
+
+def loud_level_dbfs(audio: np.ndarray) -> float:
+    """The level LoudNorm measures (dBFS power of the loudest 20 % of 25-ms frames) of one 80000-sample window."""
+    p = (audio.reshape(-1, LN_FRAME).astype(np.float64) ** 2).mean(axis=1)
+    k = int(round(LN_TOP_FRAC * len(p)))
+    return float(10 * np.log10(np.sort(p)[-k:].mean() + 1e-20))

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .encoder import WhisperEncoder
-from .frontend import LogMel
+from .frontend import LogMel, LoudNorm
 from .labels import N_LABELS
 
 
@@ -50,12 +50,14 @@ class Standardize(nn.Module):
 
 
 class MLPHead(nn.Module):
+    """Standardised input -> one hidden ReLU layer -> logits; hidden=0 is a linear probe (dropout, one Linear)."""
+
     def __init__(self, d_in: int, hidden: int, dropout: float, n_out: int = N_LABELS) -> None:
         super().__init__()
         self.norm = Standardize(d_in)
-        self.net = nn.Sequential(
+        self.net = (nn.Sequential(nn.Dropout(dropout), nn.Linear(d_in, n_out)) if hidden == 0 else nn.Sequential(
             nn.Dropout(dropout), nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_out)
-        )
+        ))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))
@@ -117,25 +119,28 @@ class MetaMLP(nn.Module):
 class WhisperGraph(nn.Module):
     """Exported base model A: audio [B, 80000] -> logits [B, 9], embedding [B, 1024]."""
 
-    def __init__(self, encoder: WhisperEncoder, head: WhisperHead) -> None:
+    def __init__(self, encoder: WhisperEncoder, head: nn.Module, loudnorm: bool = True) -> None:
         super().__init__()
+        self.loudnorm = LoudNorm() if loudnorm else nn.Identity()
         self.logmel = LogMel()
         self.encoder = encoder
         self.head = head
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.head(pooled_layers(self.encoder(self.logmel(audio))))
+        out: tuple[torch.Tensor, torch.Tensor] = self.head(pooled_layers(self.encoder(self.logmel(self.loudnorm(audio)))))
+        return out
 
 
 class MelStats(nn.Module):
     """audio [B, 80000] -> log-mel statistics [B, 242]."""
 
-    def __init__(self) -> None:
+    def __init__(self, loudnorm: bool = True) -> None:
         super().__init__()
+        self.loudnorm = LoudNorm() if loudnorm else nn.Identity()
         self.logmel = LogMel()
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        return melstats(self.logmel(audio))
+        return melstats(self.logmel(self.loudnorm(audio)))
 
 
 class VectorGraph(nn.Module):

@@ -44,22 +44,30 @@ def model_bin(cfg: dict[str, Any]) -> Path:
 def feature_plan(cfg: dict[str, Any], ds: Dataset) -> list[tuple[str, np.ndarray]]:
     """Which clips get features under which condition: every clip clean, held-out speakers under each
     test condition, a seeded share of dev clips augmented. Every featurizer uses this same plan."""
-    plan: list[tuple[str, np.ndarray]] = [("clean", np.arange(len(ds.clips)))]
+    # shuffled (seeded) when cfg["shuffled_plan"]: any set of finished shards is then a random sample of the
+    # clips, so a partly extracted cache already supports measurements (build_dataset(partial=True))
+    shuffled = bool(cfg.get("shuffled_plan", False))
+    order = np.random.default_rng([cfg["seed"], 1]).permutation(len(ds.clips)) if shuffled else np.arange(len(ds.clips))
+    plan: list[tuple[str, np.ndarray]] = [("clean", order)]
     test_idx = np.flatnonzero(ds.fold == -1)
-    for cond in cfg["conditions_test"]:
-        plan.append((cond, test_idx))
-    if cfg["augment"]:
+    if cfg["augment"]:  # before the test conditions: training and model choice need clean + aug only
         dev = np.flatnonzero(ds.fold >= 0)
         rng = np.random.default_rng(cfg["seed"])
         frac = float(cfg.get("augment_fraction", 1.0))
-        plan.append(("aug", np.sort(rng.choice(dev, int(round(frac * len(dev))), replace=False))))
+        pick = rng.choice(dev, int(round(frac * len(dev))), replace=False)
+        plan.append(("aug", pick if shuffled else np.sort(pick)))
+    for cond in cfg["conditions_test"]:
+        plan.append((cond, test_idx))
     return plan
 
 
-def build_dataset(cfg: dict[str, Any], with_features: bool = True) -> Dataset:
+def build_dataset(cfg: dict[str, Any], with_features: bool = True, partial: bool = False) -> Dataset:
+    """The clips, their splits and (with_features) their cached features, extracting what is missing; partial: only
+    the shards already on disk, extracting nothing (for measurements while an extraction runs)."""
     clips = load_metadata(Path(cfg["paths"]["corpora"]))
     assign = speaker_splits(
-        clips, cfg["splits"]["test_frac"], cfg["splits"]["n_folds"], cfg["seed"], tuple(cfg["splits"]["no_test"])
+        clips, cfg["splits"]["test_frac"], cfg["splits"]["n_folds"], cfg["seed"], tuple(cfg["splits"]["no_test"]),
+        tuple(cfg["splits"].get("late", ())),
     )
     ds = Dataset(
         clips=clips,
@@ -76,9 +84,12 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True) -> Dataset:
     kind = cfg["encoder"].get("kind", "whisper")
     feat: Any
     if kind == "whisper":
-        enc = load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=cfg["encoder"]["n_blocks"]))
-        feat = OrtFeaturizer(Featurizer(enc), cache / f"featurizer-b{cfg['encoder']['n_blocks']}.onnx")
-        fdir = cache / "features" / f"b{cfg['encoder']['n_blocks']}-s{cfg['seed']}"
+        nb = cfg["encoder"]["n_blocks"]
+        enc = load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=nb))
+        ln = bool(cfg.get("loudness_norm", False))
+        tag = f"b{nb}" + ("-ln" if ln else "")  # features of a loudness-normalised front end are another cache
+        feat = OrtFeaturizer(Featurizer(enc, ln), cache / f"featurizer-{tag}.onnx")
+        fdir = cache / "features" / f"{tag}-s{cfg['seed']}"
     else:  # the seed recipe (wav2vec2 / WavLM), only with transformers and a local checkpoint
         from .ssl import SSLFeaturizer, load_ssl
 
@@ -86,12 +97,29 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True) -> Dataset:
         fdir = cache / "features" / f"{kind}-s{cfg['seed']}"
     root = Path(cfg["paths"]["corpora"])
     for cond, idx in feature_plan(cfg, ds):
+        if partial:
+            have = cached_rows(fdir / cond, cond, len(idx))
+            if not have.any():
+                continue
+            z = [np.load(p) for p in sorted((fdir / cond).glob(f"{cond}_[0-9][0-9][0-9][0-9]_*.npz"))]
+            ds.feats[cond] = (idx[have], {"whisper": np.concatenate([p["a"] for p in z]),
+                                          "melstats": np.concatenate([p["b"] for p in z])})
+            continue
         a, b = extract(feat, [clips[i].file for i in idx], root, cond, fdir / cond, cfg["seed"])
         f = {"whisper": a, "melstats": b}
         for kind in cfg.get("extra_bases", []):  # cached by their own extractors, same plan and shard layout
             f[kind] = read_shards(cache / "features" / f"{kind}-s{cfg['seed']}" / cond, cond, len(idx), "y")
         ds.feats[cond] = (idx, f)
     return ds
+
+
+def cached_rows(out_dir: Path, condition: str, n: int, shard: int = 256) -> np.ndarray:
+    """bool [n]: which rows of a condition's plan have a finished shard on disk (in shard-index order)."""
+    have = np.zeros(n, bool)
+    for p in out_dir.glob(f"{condition}_[0-9][0-9][0-9][0-9]_*.npz"):
+        i = int(p.name[len(condition) + 1 : len(condition) + 5])
+        have[i * shard : i * shard + shard] = True
+    return have
 
 
 def main() -> None:

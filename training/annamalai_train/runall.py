@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from .audio import degrade, load_audio
-from .data import corpus_weights, random_stratified_split
+from .calibrate import CalibratedHead
+from .data import random_stratified_split
 from .encoder import EncoderConfig, load_ct2_encoder
 from .export import (
     dft_basis_in_graph,
@@ -31,11 +32,13 @@ from .export import (
 )
 from .features import Featurizer, OrtFeaturizer, clip_rng
 from .labels import LABELS, N_LABELS
+from .levels import gain_segments, quiet_curve, sample
+from .loco import Recipe, Split, calibration_study, clip_weights, familiarity, recipe_from, run_selection, strip
 from .models import MelStats, MLPHead, VectorGraph, WhisperGraph, WhisperHead
 from .pipeline import Dataset, model_bin
 from .report import write_report
 from .synth import synthetic_segments
-from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, out_of_fold, scores, table, train_base
+from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, scores, table, train_base
 
 MAX_MODEL_BYTES = 30 * 1024 * 1024
 SINGLE = "whisper alone"
@@ -49,56 +52,26 @@ def corpus_mean_wf1(y: np.ndarray, logits: np.ndarray, corpus: np.ndarray) -> fl
     return float(np.mean([scores(y[corpus == c], logits[corpus == c])["weighted_f1"] for c in np.unique(corpus)]))
 
 
-def select_settings(ds: Dataset, bank: Feats, cfg: dict[str, Any], res: dict[str, Any]) -> tuple[str, bool]:
-    """Choose corpus weighting and augmentation on dev CV (out-of-fold, speaker-independent)."""
-    dev = np.flatnonzero(ds.fold >= 0)
-    sel: dict[str, Any] = {}
-    trials = [("none", True), ("sqrt", True), ("sqrt", False)]
-    for wmode, aug in trials:
-        w = corpus_weights(ds.corpus, wmode)
-        conds = ("clean", "aug") if aug else ("clean",)
-        key = f"weighting={wmode},augment={aug}"
-        oof = whisper_oof(ds, bank, w, cfg, conds)
-        s = scores(ds.y[dev], oof)
-        s["corpus_mean_weighted_f1"] = corpus_mean_wf1(ds.y[dev], oof, ds.corpus[dev])
-        sel[key] = {"whisper": s}
-        log(f"select {key}: {s}")
-    best = max(sel, key=lambda k: sel[k]["whisper"]["corpus_mean_weighted_f1"])
-    res["selection"] = {"criterion": "dev 5-fold speaker-independent CV, whisper head alone, mean over corpora of weighted F1",
-                        "trials": sel, "chosen": best}
-    return parse_setting(best)
+def with_recipe(cfg: dict[str, Any], r: Recipe) -> dict[str, Any]:
+    """The config with the Whisper head's hyper-parameters taken from the chosen recipe."""
+    head = {**cfg["head_whisper"], "hidden": r.hidden, "dropout": r.dropout, "epochs": r.epochs,
+            "label_smoothing": r.label_smoothing}
+    return {**cfg, "head_whisper": head}
 
 
-def parse_setting(key: str) -> tuple[str, bool]:
-    return key.split(",")[0].split("=")[1], key.endswith("True")
-
-
-def whisper_oof(ds: Dataset, bank: Feats, w: np.ndarray, cfg: dict[str, Any], conds: tuple[str, ...]) -> np.ndarray:
-    dev = np.flatnonzero(ds.fold >= 0)
-    return out_of_fold(("whisper",), bank, ds.y, w, dev, ds.fold[dev], cfg, cfg["seed"], conds)["whisper"]
-
-
-def select_depth(ds: Dataset, bank: Feats, full: np.ndarray, w: np.ndarray, cfg: dict[str, Any],
-                 conds: tuple[str, ...], res: dict[str, Any]) -> int:
-    """Encoder blocks kept: the shallowest candidate within tolerance of the best dev-CV score (smaller, faster)."""
-    if "depth_selection" not in res:
-        dev = np.flatnonzero(ds.fold >= 0)
-        trials = {}
-        for d in cfg["encoder"]["depth_candidates"]:
-            bank.by_kind["whisper"] = np.ascontiguousarray(full[:, :d])
-            oof = whisper_oof(ds, bank, w, cfg, conds)
-            trials[str(d)] = {**scores(ds.y[dev], oof),
-                              "corpus_mean_weighted_f1": corpus_mean_wf1(ds.y[dev], oof, ds.corpus[dev])}
-            log(f"depth {d}: {trials[str(d)]}")
-        tol = cfg["encoder"]["depth_tolerance"]
-        top = max(t["corpus_mean_weighted_f1"] for t in trials.values())
-        chosen = min(int(d) for d, t in trials.items() if t["corpus_mean_weighted_f1"] >= top - tol)
-        res["depth_selection"] = {
-            "criterion": f"dev 5-fold speaker CV, whisper head alone, corpus-mean weighted F1; the fewest blocks "
-                         f"within {tol * 100:.1f} points of the best", "trials": trials, "chosen": chosen}
-    d = int(res["depth_selection"]["chosen"])
-    bank.by_kind["whisper"] = np.ascontiguousarray(full[:, :d])
-    return d
+def ship_gate(res: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Ship only if the chosen recipe beats the current one on LOCO and loses at most `max_speaker_drop` of the
+    previous model's held-out-speaker weighted F1."""
+    sel = res["selection"]
+    new, cur = sel["results"][sel["chosen"]], sel["results"][cfg["recipes"][0]["name"]]
+    prev = cfg["previous_model"]
+    f1 = res["test"]["test_clean"][res["shipped_column"]]["weighted_f1"]
+    ok_loco = new["loco_mean"] > cur["loco_mean"] and sel["chosen"] != cfg["recipes"][0]["name"]
+    ok_spk = f1 >= prev["held_out_speakers_weighted_f1"] - prev["max_speaker_drop"]
+    return {"ship": bool(ok_loco and ok_spk), "loco_mean_new": new["loco_mean"], "loco_mean_current_recipe":
+            cur["loco_mean"], "held_out_speakers_new": f1, "held_out_speakers_previous":
+            prev["held_out_speakers_weighted_f1"], "rule": "LOCO mean above the current recipe's, held-out speakers "
+            f"at most {prev['max_speaker_drop']} below the previous model's"}
 
 
 def stacked_name(b: str, class_weighted: bool) -> str:
@@ -220,11 +193,11 @@ EMB_DIM = {"whisper": 1024, "melstats": 242, "yamnet": 2048}
 
 def base_graph(kind: str, head: nn.Module, depth: int, cfg: dict[str, Any]) -> nn.Module:
     """The exported graph of one base kind: raw audio [B, 80000] -> (logits, embedding)."""
+    ln = bool(cfg.get("loudness_norm", False))
     if kind == "whisper":
-        assert isinstance(head, WhisperHead)
-        return WhisperGraph(load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth)), head).eval()
+        return WhisperGraph(load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth)), head, ln).eval()
     if kind == "melstats":
-        return VectorGraph(MelStats(), head).eval()  # type: ignore[arg-type]
+        return VectorGraph(MelStats(ln), head).eval()  # type: ignore[arg-type]
     if kind == "yamnet":
         from .yamnet import YamnetEmbedder, load_port
 
@@ -288,21 +261,26 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     assert not set(ds.speaker[dev]) & set(ds.speaker[test]), "speaker in two splits"
 
     prev = json.loads((rep_dir / "report.json").read_text()) if (rep_dir / "report.json").exists() else {}
-    for key in ("selection", "depth_selection", "per_speaker_standardisation"):
-        if key in prev:
-            res[key] = prev[key]
-    wmode, aug = parse_setting(res["selection"]["chosen"]) if "selection" in res else select_settings(ds, bank, cfg, res)
+    if "per_speaker_standardisation" in prev:
+        res["per_speaker_standardisation"] = prev["per_speaker_standardisation"]
+    # the head recipe: chosen on leave-one-corpus-out folds first, speaker CV second (each recipe cached)
+    sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
+    sel = run_selection(cfg, sp, bank, cache / "loco" / rid, log)
+    res["selection"] = {**sel, "results": {n: strip(r) for n, r in sel["results"].items()}}
+    recipe = recipe_from(sel["results"][sel["chosen"]]["recipe"])
+    wmode, aug, depth = recipe.weighting, recipe.augment, recipe.depth
+    cfg = with_recipe(cfg, recipe)
     conds = ("clean", "aug") if aug else ("clean",)
-    w = corpus_weights(ds.corpus, wmode)
-    depth = select_depth(ds, bank, full, w, cfg, conds, res)
+    w = clip_weights(ds.corpus, ds.speaker, wmode)
+    bank.by_kind["whisper"] = np.ascontiguousarray(full[:, :depth])
     save(res, rep_dir)
-    log(f"chosen weighting={wmode} augment={aug} depth={depth}")
+    log(f"chosen recipe: {recipe}")
 
     # dev CV: out-of-fold logits of every base kind and every candidate combination; held-out speakers
     kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
     evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]}}
     ckpt = ex / "main.pt"
-    key = f"depth={depth},weighting={wmode},augment={aug}"
+    key = recipe.key()
     main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, ks),
                       key)
     n_cands = len(main.get("candidates", {}))
@@ -313,12 +291,15 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
                                         if all(k in kinds for k in c["kinds"])}
     dev_scores = {n: {**scores(y[dev], c["oof"]), "corpus_mean_weighted_f1": corpus_mean_wf1(y[dev], c["oof"], ds.corpus[dev])}
                   for n, c in cands.items()}
-    chosen = max(dev_scores, key=lambda n: dev_scores[n]["corpus_mean_weighted_f1"])
+    # the stacked ensembles have no LOCO score (it needs out-of-fold base logits inside every LOCO fold, five
+    # times the LOCO cost), so under the LOCO criterion they are reported, not chosen
+    chosen = SINGLE
     ship = cands[chosen]
     stacked = ship["meta"] is not None
     res["combination_selection"] = {
-        "criterion": "dev 5-fold speaker CV (meta learners on out-of-fold base logits, scored out of fold on the "
-                     "same speaker folds), corpus-mean weighted F1", "dev_cv": dev_scores, "chosen": chosen}
+        "criterion": "LOCO first: only the Whisper head has LOCO scores (the stacked ensembles' LOCO would need "
+                     "out-of-fold base logits inside every LOCO fold, 5x its cost, not run); their dev speaker-CV "
+                     "and held-out-speaker scores are reported beside it", "dev_cv": dev_scores, "chosen": chosen}
     log(f"combination: {chosen}; {dev_scores}")
     res["columns"] = list(kinds) + [n for n in cands if n != SINGLE]
     res["shipped_column"] = "whisper" if chosen == SINGLE else chosen
@@ -345,23 +326,36 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     save(res, rep_dir)
     log(f"held-out clean: {res['test']['test_clean'][res['shipped_column']]}")
 
-    # export the chosen combination (and nothing else: stale files of an earlier choice are removed)
+    # export the chosen combination (and nothing else: stale files of an earlier choice are removed); a model that
+    # does not pass the ship gate is exported beside the cache instead, models/default stays as it is
+    res["ship_gate"] = ship_gate(res, cfg)
+    log(f"ship gate: {res['ship_gate']}")
+    if not res["ship_gate"]["ship"]:
+        model_dir = ex / "not-shipped"
     head_a = main["models"]["whisper"]
     res["layer_weights"] = torch.softmax(head_a.layer_logits.detach(), 0).tolist()
     model_dir.mkdir(parents=True, exist_ok=True)
     for old in [*model_dir.glob("*.onnx"), model_dir / "parity.json", model_dir / "parity-input.f32"]:
         old.unlink(missing_ok=True)
-    graphs = {k: base_graph(k, main["models"][k], depth, cfg) for k in ship["kinds"]}
+    test_x = bank.x("whisper", bank.lookup(test, "clean"))
+    res["calibration"] = calibration_study(sel, sp, main["eval"]["test_clean"]["whisper"], familiarity(head_a, test_x))
+    ab = res["calibration"]["params"]["familiarity temperature"]
+    save(res, rep_dir)
+    log(f"calibration: {ab}")
+    graphs = {k: base_graph(k, CalibratedHead(head_a, ab["a"], ab["b"]) if k == "whisper" else main["models"][k],
+                            depth, cfg) for k in ship["kinds"]}
     res["export"] = {k: export_graph(k, g, ex, model_dir) for k, g in graphs.items()}
     if stacked:
         export_meta(ship["meta"], model_dir / "meta.onnx", 9 * len(ship["kinds"]))
 
     # int8 check on validation speakers (fold 0): head trained on the other folds, fp32 vs int8 encoder features
     enc = graphs["whisper"].encoder
-    featq = cache / f"featurizer-b{depth}-int8.onnx"
-    qa = OrtFeaturizer(Featurizer(enc), cache / f"featurizer-b{depth}.onnx")  # exports the fp32 featurizer once
-    quantize(cache / f"featurizer-b{depth}.onnx", featq)
-    qa = OrtFeaturizer(Featurizer(enc), featq)
+    ln = bool(cfg.get("loudness_norm", False))
+    ftag = f"b{depth}" + ("-ln" if ln else "")
+    featq = cache / f"featurizer-{ftag}-int8.onnx"
+    qa = OrtFeaturizer(Featurizer(enc, ln), cache / f"featurizer-{ftag}.onnx")  # exports the fp32 featurizer once
+    quantize(cache / f"featurizer-{ftag}.onnx", featq)
+    qa = OrtFeaturizer(Featurizer(enc, ln), featq)
     v0 = dev[ds.fold[dev] == 0]
     m0 = train_base("whisper", bank, dev[ds.fold[dev] != 0], y, w, cfg, cfg["seed"], conds)
     segs = segments_for(ds, v0, root, "clean", cfg["seed"])
@@ -441,10 +435,10 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     base_entries = [{"name": k, "file": f"{k}.onnx", "input": "audio", "logits_output": "logits",
                      "embedding_output": "embedding", "quantized": bool(use_q and k == "whisper")}
                     for k in ship["kinds"]]
-    repo = model_dir.parent.parent
+    repo = Path(cfg["paths"]["model_dir"]).parent.parent
     write_manifest(model_dir, base_entries, stacked, {
         "id": "annamalai-whisper" + ("-ensemble" if stacked else ""),
-        "version": "2.0.0",
+        "version": str(cfg.get("model_version", "2.0.0")),
         "name": f"Whisper base ({depth} blocks)" + (f" + {ship['kinds'][1]}, stacked" if stacked else " + emotion head"),
         "metrics": headline,
         "provenance": {
@@ -453,8 +447,14 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
                                                                    "logmel_max_abs_diff_vs_torch_stft",
                                                                    "encoder_5s_vs_ctranslate2")},
                         "encoder_blocks_kept": depth, "positions": 250},
-            "data": "9 acted corpora in ../shared/corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, "
-                    "emotiontts, ASED, TurEV-DB); no corpus audio ships",
+            "data": "11 acted corpora in ../shared/corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, "
+                    "emotiontts, ASED, TurEV-DB, AESDD, SAVEE); no corpus audio ships",
+            "recipe": str(res["selection"]["chosen"]),
+            "loudness_normalisation": "in the graph, before the log-mel front end (loudest 20 % of 25-ms frames "
+                                      "to -20 dBFS, gain at most +50 dB)" if cfg.get("loudness_norm") else "none",
+            "confidence": "logits divided by softplus(a + b * familiarity) inside the graph (familiarity: log mean "
+                          "squared standardised embedding), fitted on LOCO and speaker-CV held-out predictions: "
+                          + json.dumps(res["calibration"]["params"]["familiarity temperature"]),
             "bored": "only EmoDB (German) has 'bored'",
             "untrained": {"question": "no clips in any corpus"},
             "training_run": rid, "git_commit": git_commit(repo),
@@ -463,13 +463,21 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         "licence": {
             "weights": "MIT (OpenAI Whisper)" + ("; YAMNet Apache-2.0" if "yamnet" in ship["kinds"] else ""),
             "data": "RAVDESS CC BY-NC-SA 4.0; TESS CC BY-NC-ND 4.0; EmoDB research use; Indian EmoSpeech and "
-                    "emotiontts CC BY-NC-SA 4.0; TurEV-DB CC BY-NC-ND 4.0 (README); EMOVO, BAVED, ASED no licence "
-                    "stated (research use only)",
+                    "emotiontts CC BY-NC-SA 4.0; TurEV-DB CC BY-NC-ND 4.0 (README); SAVEE research use; EMOVO, "
+                    "BAVED, ASED, AESDD no licence stated (research use only)",
             "use": "non-commercial only: the models are trained on non-commercial corpora",
         },
     })
     log(f"model exported in {time.time() - t_start:.0f}s; extra evaluations next")
-    extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship, key)
+    if "quiet_curve" not in res:
+        files = [c.file for c in ds.clips]
+        q = sample(test, int(cfg.get("quiet_clips", 200)), cfg["seed"])
+        res["quiet_curve"] = {"n": int(len(q)), **quiet_curve(model_dir / "whisper.onnx",
+                                                               gain_segments([files[i] for i in q], root, cfg["seed"]),
+                                                               y[q])}
+        save(res, rep_dir)
+    if cfg.get("random_protocol", True):
+        extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship, key)
     if "per_speaker_standardisation" not in res:
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
@@ -477,29 +485,23 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     save(res, rep_dir)
     write_report(res, rep_dir, ds, y[test], shipped_test)
     man = json.loads((model_dir / "manifest.json").read_text())
-    man["metrics"]["random_70_15_15_weighted_f1"] = res["random_70_15_15"][sc]["weighted_f1"]
-    man["metrics"]["held_out_whole_groups_weighted_f1"] = {
-        g: t["shipped"]["weighted_f1"] for g, t in res["held_out_groups"].items() if "shipped" in t}
+    if "random_70_15_15" in res:
+        man["metrics"]["random_70_15_15_weighted_f1"] = res["random_70_15_15"][sc]["weighted_f1"]
+    chosen_sel = res["selection"]["results"][res["selection"]["chosen"]]
+    man["metrics"]["loco_mean_weighted_f1"] = chosen_sel["loco_mean"]
+    man["metrics"]["loco_weighted_f1"] = {g: t["weighted_f1"] for g, t in chosen_sel["loco"].items()}
+    man["metrics"]["quiet_top_emotion_unchanged"] = {g: v["top_emotion_unchanged"] for g, v in res["quiet_curve"].items()
+                                                     if g != "n"}
     (model_dir / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
     log(f"done in {time.time() - t_start:.0f}s")
-
-
-def held_out_groups(ds: Dataset) -> dict[str, np.ndarray]:
-    """Whole corpora, and languages that are not one corpus (English spans three, Hindi is part of one)."""
-    groups = {f"corpus {c}": ds.corpus == c for c in np.unique(ds.corpus)}
-    for lang in np.unique(ds.language):
-        m = ds.language == lang
-        if not any(np.array_equal(m, g) for g in groups.values()):
-            groups[f"language {lang}"] = m
-    return groups
 
 
 def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, conds: tuple[str, ...],
                 kinds: tuple[str, ...], res: dict[str, Any], ex: Path, rep_dir: Path, ship: dict[str, Any],
                 key: str) -> None:
-    """The report's random protocol, and whole corpora and languages held out; checkpointed per base kind."""
+    """The report's random protocol (speakers shared between train and test); checkpointed per base kind. Whole
+    corpora and languages held out are the LOCO folds of the recipe selection."""
     y = ds.y
-    dev = np.flatnonzero(ds.fold >= 0)
     # the report's own protocol: random stratified 70/15/15 over clips (speakers shared across splits)
     r = random_stratified_split(y, cfg["seed"])
     tr, te = np.flatnonzero(r == 0), np.flatnonzero(r == 2)
@@ -513,26 +515,3 @@ def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, co
     res["random_70_15_15"] = table(y[te], d, ds.corpus[te])
     log(f"random protocol: { {k: v['weighted_f1'] for k, v in res['random_70_15_15'].items() if 'n' in v} }")
     save(res, rep_dir)
-
-    # whole corpora and languages held out: trained on the dev speakers of everything else
-    stacked = ship["meta"] is not None
-    res["held_out_groups"] = {}
-    for g, m in held_out_groups(ds).items():
-        trg, teg = dev[~m[dev]], np.flatnonzero(m)
-        ev = {g: (teg, "clean")}
-        path = ex / f"held-out-{g.replace(' ', '-')}.pt"
-        if stacked:  # out-of-fold base logits for the meta learner
-            lo = with_bases(path, kinds, lambda ks, trg=trg, ev=ev: bases(bank, y, w, trg, ds.fold[trg], ev, cfg,
-                                                                           cfg["seed"], conds, ks), key + ",stacked")
-            d = dict(lo["eval"][g])
-            d["shipped"] = fit_meta(lo, y[trg], ds.fold[trg], cfg, cfg["seed"], ship["kinds"],
-                                    ship["class_weighted"])["eval"][g]
-        else:  # final models only
-            lo = with_bases(path, kinds, lambda ks, trg=trg, teg=teg, g=g: {
-                "oof": {}, "models": {k: train_base(k, bank, trg, y, w, cfg, cfg["seed"] + 100, conds) for k in ks},
-                "eval": {g: {}}}, key)
-            d = {k: logits_of(lo["models"][k], bank.x(k, bank.lookup(teg, "clean"))) for k in kinds}
-            d["shipped"] = d["whisper"]
-        res["held_out_groups"][g] = table(y[teg], {k: d[k] for k in (*kinds, "shipped")})
-        log(f"held out {g}: {res['held_out_groups'][g]['shipped']}")
-        save(res, rep_dir)

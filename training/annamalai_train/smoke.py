@@ -46,7 +46,7 @@ def run(out_dir: Path, n: int = 24, seed: int = 0) -> dict[str, float]:
     audio, y = generated_audio(n, seed)
     enc = random_encoder(TINY, seed)
     feat = Featurizer(enc)
-    a, b = feat(torch.from_numpy(audio))
+    a, b, _ = feat(torch.from_numpy(audio))
     w = np.ones(n)
     ha = fit_classifier(WhisperHead(TINY.n_blocks, 2 * TINY.d_model, 16, 0.1), a, y, w, HP, seed)
     hb = fit_classifier(VectorHead(b.shape[1], 16, 0.1), b, y, w, HP, seed)

@@ -71,7 +71,8 @@ def fit_classifier(
             b = perm[i : i + hp["batch"]]
             out = model(x[b])
             logits = out[0] if isinstance(out, tuple) else out
-            loss = nn.functional.cross_entropy(logits, yt[b], weight=cw, reduction="none")
+            loss = nn.functional.cross_entropy(logits, yt[b], weight=cw, reduction="none",
+                                               label_smoothing=float(hp.get("label_smoothing", 0.0)))
             loss = (loss * wt[b]).sum() / wt[b].sum()
             opt.zero_grad()
             loss.backward()

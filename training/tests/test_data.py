@@ -78,3 +78,25 @@ def test_shared_corpora_metadata() -> None:
     assert {c.corpus for c in clips if c.label == "bored"} == {"emodb"}
     a = speaker_splits(clips, 0.2, 5, 1234, ("tess",))
     assert all(a[c.speaker] >= 0 for c in clips if c.corpus == "tess")
+
+
+def test_corpora_added_later_leave_the_earlier_corpora_speakers_where_they_were() -> None:
+    before = speaker_splits(fake_clips(), 0.2, 5, seed=1, no_test=("t",))
+    added = fake_clips() + [Clip(f"0new/{s}/{k}", "0new", f"0new-{s}", "el", LABELS[k], k)
+                            for s in range(6) for k in range(5)]  # sorts first: would reshuffle everyone after it
+    after = speaker_splits(added, 0.2, 5, seed=1, no_test=("t",), late=("0new",))
+    assert {s: f for s, f in after.items() if not s.startswith("0new")} == before
+    assert sum(f == -1 for s, f in after.items() if s.startswith("0new")) == 1
+    reshuffled = speaker_splits(added, 0.2, 5, seed=1, no_test=("t",))
+    assert {s: f for s, f in reshuffled.items() if not s.startswith("0new")} != before
+
+
+def test_augmentation_spans_minus_40_to_plus_6_db_of_gain() -> None:
+    from annamalai_train.audio import GAIN_DB, gain_chain, quantize16
+
+    assert GAIN_DB[0] <= -40 and GAIN_DB[1] >= 6
+    x = (0.1 * np.sin(np.arange(80000) / 10)).astype(np.float32)
+    quiet = gain_chain(x, -40.0, np.random.default_rng(0), floor_prob=0.0)
+    assert np.array_equal(quiet, quantize16(x * np.float32(0.01)))
+    loud = gain_chain(4 * x, 6.0, np.random.default_rng(0), floor_prob=0.0)
+    assert np.abs(loud).max() <= 1.0  # clipped at full scale like a real recorder

@@ -1,0 +1,271 @@
+"""Model choice for voices unlike the training data.
+
+Primary criterion: mean weighted F1 over leave-one-corpus-out (LOCO) folds, every corpus held out in turn plus
+every language that spans several corpora (trained on the dev speakers of everything else, scored on every clip of
+the held-out group). Second criterion: speaker-independent dev CV (corpus-mean weighted F1, out of fold).
+
+Scoring a held-out group: only clips whose label the fold's training data has (EmoDB's 'bored' exists in no other
+corpus, so with EmoDB held out it cannot be learnt) and weighted F1 over the labels present. A group left with a
+single label (BAVED: neutral only) is 'degenerate': its score is that label's F1 (2r/(1+r), r its recall), which
+rewards answering one class everywhere; it is reported but kept out of the primary mean.
+
+Every recipe's results are cached (one .npz per recipe, keyed by its fields): re-running resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .data import corpus_weights
+from .labels import N_LABELS
+from .models import WhisperHead
+from .train import Feats, fit_classifier, logits_of, scores
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One candidate head on the cached Whisper features."""
+
+    name: str
+    depth: int  # encoder blocks whose pooled outputs the head weighs (learned softmax weights)
+    hidden: int  # 0 = linear probe
+    weighting: str  # "none" | "sqrt" | "equal" (per corpus) | "balanced" (corpora equal, speakers equal within)
+    label_smoothing: float = 0.0
+    augment: bool = True
+    epochs: int = 40
+    dropout: float = 0.3
+
+    def key(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in asdict(self).items() if k != "name")
+
+
+def recipe_from(d: dict[str, Any]) -> Recipe:
+    return Recipe(**d)
+
+
+def loco_groups(corpus: np.ndarray, language: np.ndarray) -> dict[str, np.ndarray]:
+    """Every corpus, and every language spanning two or more corpora (English: RAVDESS, TESS, SAVEE and the English
+    part of Indian EmoSpeech)."""
+    groups = {f"corpus {c}": corpus == c for c in np.unique(corpus)}
+    for lang in np.unique(language):
+        m = language == lang
+        if len(np.unique(corpus[m])) >= 2:
+            groups[f"language {lang}"] = m
+    return groups
+
+
+def clip_weights(corpus: np.ndarray, speaker: np.ndarray, mode: str) -> np.ndarray:
+    """Per-clip training weights; 'balanced': every corpus the same total, every speaker the same within it."""
+    if mode != "balanced":
+        return corpus_weights(corpus, mode)
+    w = np.zeros(len(corpus), np.float64)
+    for c in np.unique(corpus):
+        mc = corpus == c
+        spk = np.unique(speaker[mc])
+        for s in spk:
+            ms = mc & (speaker == s)
+            w[ms] = 1.0 / (len(spk) * ms.sum())
+    return w * len(w) / w.sum()
+
+
+def heldout_score(y: np.ndarray, logits: np.ndarray, trained: np.ndarray) -> dict[str, Any]:
+    """Scores over clips whose label was trained (trained: bool [N_LABELS]); 'degenerate' if one label is left."""
+    keep = trained[y]
+    s: dict[str, Any] = scores(y[keep], logits[keep]) if keep.any() else {"n": 0, "weighted_f1": float("nan")}
+    s["n_dropped_untrained_label"] = int((~keep).sum())
+    s["labels"] = int(len(np.unique(y[keep])))
+    s["degenerate"] = s["labels"] < 2
+    return s
+
+
+def familiarity(head: WhisperHead, pooled: torch.Tensor) -> np.ndarray:
+    """log of the mean squared standardised embedding (a diagonal Mahalanobis distance to the head's training
+    data): large for recordings unlike anything it was trained on."""
+    with torch.no_grad():
+        z = head.head.norm(head.embed(pooled))
+        return torch.log((z * z).mean(dim=1)).numpy()
+
+
+def fit_recipe(r: Recipe, bank: Feats, clips: np.ndarray, y: np.ndarray, w: np.ndarray, hp: dict[str, Any],
+               seed: int) -> WhisperHead:
+    conds = ("clean", "aug") if r.augment else ("clean",)
+    rows = bank.rows(clips, conds)
+    x = bank.x("whisper", rows)[:, : r.depth]
+    head = WhisperHead(r.depth, x.shape[2], r.hidden, r.dropout)
+    hpr = {**hp, "epochs": r.epochs, "label_smoothing": r.label_smoothing}
+    out = fit_classifier(head, x, y[bank.clip[rows]], w[bank.clip[rows]], hpr, seed)
+    assert isinstance(out, WhisperHead)
+    return out
+
+
+def predict(head: WhisperHead, bank: Feats, clips: np.ndarray, depth: int, cond: str = "clean"
+            ) -> tuple[np.ndarray, np.ndarray]:
+    x = bank.x("whisper", bank.lookup(clips, cond))[:, :depth]
+    return logits_of(head, x), familiarity(head, x)
+
+
+@dataclass
+class Split:
+    """What the LOCO and speaker-CV folds need from the dataset."""
+
+    y: np.ndarray
+    corpus: np.ndarray
+    language: np.ndarray
+    speaker: np.ndarray
+    fold: np.ndarray  # -1 held-out speakers (never used here), 0..k-1 dev folds
+
+
+def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed: int, cache: Path) -> dict[str, Any]:
+    """LOCO and speaker-CV results of one recipe, with the per-clip held-out logits and familiarity that the
+    confidence calibration is fitted on; cached in cache/<recipe key hash>.npz + .json."""
+    cache.mkdir(parents=True, exist_ok=True)
+    tag = f"{abs(hash_key(r.key())):016x}"
+    jpath, npath = cache / f"{tag}.json", cache / f"{tag}.npz"
+    if jpath.exists() and npath.exists():
+        res: dict[str, Any] = json.loads(jpath.read_text())
+        if res.get("key") == r.key():
+            z = np.load(npath)
+            res["arrays"] = {k: z[k] for k in z.files}
+            return res
+    dev = np.flatnonzero(sp.fold >= 0)
+    w = clip_weights(sp.corpus, sp.speaker, r.weighting)
+    groups = loco_groups(sp.corpus, sp.language)
+    loco: dict[str, Any] = {}
+    n = len(sp.y)
+    loco_logits = np.full((n, N_LABELS), np.nan, np.float32)  # corpus folds: every clip exactly once
+    loco_fam = np.full(n, np.nan, np.float32)
+    for g, m in groups.items():
+        tr, te = dev[~m[dev]], np.flatnonzero(m)
+        trained = np.bincount(sp.y[tr], minlength=N_LABELS) > 0
+        head = fit_recipe(r, bank, tr, sp.y, w, hp, seed)
+        lg, fam = predict(head, bank, te, r.depth)
+        loco[g] = heldout_score(sp.y[te], lg, trained)
+        if g.startswith("corpus "):
+            loco_logits[te], loco_fam[te] = lg, fam
+    oof = np.zeros((len(dev), N_LABELS), np.float32)
+    oof_fam = np.zeros(len(dev), np.float32)
+    for f in np.unique(sp.fold[dev]):
+        tr, va = dev[sp.fold[dev] != f], dev[sp.fold[dev] == f]
+        head = fit_recipe(r, bank, tr, sp.y, w, hp, seed + int(f))
+        oof[sp.fold[dev] == f], oof_fam[sp.fold[dev] == f] = predict(head, bank, va, r.depth)
+    cv = scores(sp.y[dev], oof)
+    cv["corpus_mean_weighted_f1"] = float(np.mean([scores(sp.y[dev][sp.corpus[dev] == c], oof[sp.corpus[dev] == c])
+                                                   ["weighted_f1"] for c in np.unique(sp.corpus[dev])]))
+    res = {"key": r.key(), "recipe": asdict(r), "loco": loco, **loco_means(loco), "speaker_cv": cv}
+    arrays = {"loco_logits": loco_logits, "loco_familiarity": loco_fam, "oof_logits": oof, "oof_familiarity": oof_fam,
+              "dev": dev}
+    np.savez(npath, **arrays)
+    jpath.write_text(json.dumps(res, indent=1))
+    res["arrays"] = arrays
+    return res
+
+
+def hash_key(s: str) -> int:
+    import zlib
+
+    return zlib.crc32(s.encode()) | (zlib.adler32(s.encode()) << 32)
+
+
+def loco_means(loco: dict[str, Any]) -> dict[str, float]:
+    """Primary: mean over non-degenerate folds (corpora and multi-corpus languages); also corpora only, and all."""
+    ok = {g: s for g, s in loco.items() if not s["degenerate"]}
+    return {
+        "loco_mean": float(np.mean([s["weighted_f1"] for s in ok.values()])),
+        "loco_mean_corpora": float(np.mean([s["weighted_f1"] for g, s in ok.items() if g.startswith("corpus ")])),
+        "loco_mean_all_folds": float(np.mean([s["weighted_f1"] for s in loco.values()])),
+    }
+
+
+def choose(results: dict[str, dict[str, Any]], baseline: str, tolerance: float = 0.01) -> str:
+    """The best LOCO mean among recipes whose speaker-CV corpus-mean weighted F1 is within `tolerance` of the
+    baseline recipe's (the current model's recipe): better on unseen corpora without losing unseen speakers."""
+    floor = results[baseline]["speaker_cv"]["corpus_mean_weighted_f1"] - tolerance
+    ok = [n for n, r in results.items() if r["speaker_cv"]["corpus_mean_weighted_f1"] >= floor]
+    return max(ok, key=lambda n: results[n]["loco_mean"])
+
+
+def strip(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in r.items() if k != "arrays"}
+
+
+def run_selection(cfg: dict[str, Any], sp: Split, bank: Feats, cache: Path, log: Any = print) -> dict[str, Any]:
+    """Every recipe of cfg["recipes"] (in order; each cached) on LOCO and speaker CV, and the choice."""
+    results: dict[str, dict[str, Any]] = {}
+    for d in cfg["recipes"]:
+        r = recipe_from(d)
+        results[r.name] = evaluate_recipe(r, sp, bank, cfg["head_whisper"], cfg["seed"], cache)
+        s = results[r.name]
+        log(f"recipe {r.name}: LOCO mean {s['loco_mean']:.3f} (corpora {s['loco_mean_corpora']:.3f}), speaker CV "
+            f"corpus-mean {s['speaker_cv']['corpus_mean_weighted_f1']:.3f}")
+    chosen = choose({n: strip(r) for n, r in results.items()}, cfg["recipes"][0]["name"])
+    return {"criterion": "primary: mean weighted F1 over LOCO folds (every corpus, and English, which spans "
+                         "four corpora; single-label folds reported, not averaged); kept only if the speaker-CV "
+                         "corpus-mean weighted F1 is within 1 point of the current recipe's (the first listed)",
+            "results": results, "chosen": chosen}
+
+
+def calibration_study(sel: dict[str, Any], sp: Split, test_logits: np.ndarray, test_fam: np.ndarray,
+                      ) -> dict[str, Any]:
+    """Fit T(x) on held-out predictions of dev clips (LOCO + speaker-CV out of fold, equal total weight) and report
+    reliability: on LOCO (per corpus, the calibration refitted without that corpus) and on the held-out speakers
+    (final head). Rows: uncalibrated, one temperature, familiarity-dependent temperature."""
+    from .calibrate import by_group, calibrated, fit_ab
+
+    arr = sel["results"][sel["chosen"]]["arrays"]
+    dev = arr["dev"]
+    lg = np.concatenate([arr["loco_logits"][dev], arr["oof_logits"]])
+    fam = np.concatenate([arr["loco_familiarity"][dev], arr["oof_familiarity"]])
+    y = np.concatenate([sp.y[dev], sp.y[dev]])
+    corp = np.concatenate([sp.corpus[dev], sp.corpus[dev]])
+    wt = np.concatenate([np.full(len(dev), 0.5 / len(dev)), np.full(len(dev), 0.5 / len(dev))])
+    fits = {"one temperature": fit_ab(lg, fam, y, wt, fixed_b=0.0), "familiarity temperature": fit_ab(lg, fam, y, wt)}
+    out: dict[str, Any] = {"fitted_on": "LOCO and speaker-CV out-of-fold predictions of the dev clips (equal weight)",
+                           "params": {k: {"a": a, "b": b} for k, (a, b) in fits.items()}}
+    all_idx = np.arange(len(sp.y))
+    ll, lf = arr["loco_logits"], arr["loco_familiarity"]
+    loco_rows: dict[str, np.ndarray] = {"uncalibrated": ll.copy()}
+    for name, fixed in (("one temperature", 0.0), ("familiarity temperature", None)):
+        cal = np.zeros_like(ll)
+        for c in np.unique(sp.corpus):  # cross-fitted: the corpus scored was not in the calibration fit
+            keep = corp != c
+            ab = fit_ab(lg[keep], fam[keep], y[keep], wt[keep], fixed_b=fixed)
+            m = sp.corpus == c
+            cal[m] = calibrated(ll[m], lf[m], ab)
+        loco_rows[name] = cal
+    out["loco"] = {k: by_group(sp.y[all_idx], v, sp.corpus) for k, v in loco_rows.items()}
+    test = np.flatnonzero(sp.fold == -1)
+    test_rows = {"uncalibrated": test_logits,
+                 **{k: calibrated(test_logits, test_fam, ab) for k, ab in fits.items()}}
+    out["held_out_speakers"] = {k: by_group(sp.y[test], v, sp.corpus[test]) for k, v in test_rows.items()}
+    return out
+
+
+def main() -> None:
+    """python -m annamalai_train.loco [--config config.json]: the recipe selection alone (resumable); writes
+    reports/<run>/loco.json."""
+    import argparse
+
+    from .pipeline import build_dataset, load_config
+    from .train import bank_from
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default="config.json")
+    cfg = load_config(Path(ap.parse_args().config))
+    torch.set_num_threads(1)
+    ds = build_dataset(cfg)
+    sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
+    sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg["paths"]["cache"]) / "loco" / cfg["run_id"])
+    out = Path(cfg["paths"]["reports"]) / cfg["run_id"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "loco.json").write_text(json.dumps({**sel, "results": {n: strip(r) for n, r in sel["results"].items()}},
+                                              indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from annamalai_train.calibrate import CalibratedHead, calibrated, fit_ab, reliability
+from annamalai_train.labels import LABELS, N_LABELS
+from annamalai_train.loco import choose, clip_weights, familiarity, heldout_score, loco_groups, loco_means
+from annamalai_train.models import WhisperHead
+
+
+def test_loco_groups_are_every_corpus_and_only_languages_that_span_several() -> None:
+    corpus = np.array(["ravdess", "tess", "emospeech", "emospeech", "emodb"])
+    language = np.array(["en", "en", "en", "hi", "de"])
+    g = loco_groups(corpus, language)
+    assert set(g) == {"corpus ravdess", "corpus tess", "corpus emospeech", "corpus emodb", "language en"}
+    assert g["language en"].tolist() == [True, True, True, False, False]
+
+
+def test_heldout_score_drops_labels_the_fold_never_trained_and_flags_one_label_corpora() -> None:
+    bored, anger, neutral = LABELS.index("bored"), LABELS.index("anger"), LABELS.index("neutral")
+    trained = np.ones(N_LABELS, bool)
+    trained[bored] = False
+    y = np.array([anger, anger, bored, neutral])
+    logits = np.zeros((4, N_LABELS), np.float32)
+    logits[[0, 1, 3], [anger, anger, neutral]] = 5
+    s = heldout_score(y, logits, trained)
+    assert s["n"] == 3 and s["n_dropped_untrained_label"] == 1 and s["weighted_f1"] == 1.0 and not s["degenerate"]
+    only = heldout_score(np.array([neutral, neutral]), logits[[3, 3]], trained)
+    assert only["degenerate"]
+    means = loco_means({"corpus a": {**s, "weighted_f1": 0.5}, "corpus baved": only})
+    assert means["loco_mean"] == 0.5 and means["loco_mean_all_folds"] == 0.75
+
+
+def test_balanced_weights_give_every_corpus_and_every_speaker_within_it_the_same_total() -> None:
+    corpus = np.array(["a"] * 10 + ["b"] * 2)
+    speaker = np.array(["a1"] * 9 + ["a2"] + ["b1", "b2"])
+    w = clip_weights(corpus, speaker, "balanced")
+    assert np.isclose(w[:10].sum(), w[10:].sum()) and np.isclose(w[:9].sum(), w[9])
+
+
+def test_choose_prefers_loco_but_not_at_the_cost_of_unseen_speakers() -> None:
+    def r(loco: float, cv: float) -> dict[str, Any]:
+        return {"loco_mean": loco, "speaker_cv": {"corpus_mean_weighted_f1": cv}}
+
+    res = {"old": r(0.30, 0.78), "probe": r(0.40, 0.775), "overfit_to_new": r(0.50, 0.70)}
+    assert choose(res, "old") == "probe"
+
+
+def test_familiarity_temperature_is_fitted_hotter_for_unfamiliar_clips_and_the_graph_applies_it() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    fam = rng.uniform(0, 3, n)
+    y = rng.integers(0, 5, n)
+    # overconfident everywhere, and right less often the less familiar the clip is
+    right = rng.random(n) < 0.95 - 0.25 * fam
+    pred = np.where(right, y, (y + 1) % 5)
+    logits = np.zeros((n, N_LABELS), np.float32)
+    logits[np.arange(n), pred] = 8.0
+    a, b = fit_ab(logits, fam, y)
+    assert b > 0
+    before, after = reliability(y, logits), reliability(y, calibrated(logits, fam, (a, b)))
+    assert after["ece"] < 0.05 < before["ece"]
+    one_t = calibrated(logits, fam, fit_ab(logits, fam, y, fixed_b=0.0))
+    far = fam > 2.25  # where a single temperature stays overconfident
+    fitted = calibrated(logits, fam, (a, b))
+    assert reliability(y[far], fitted[far])["ece"] < 0.5 * reliability(y[far], one_t[far])["ece"]
+    head = WhisperHead(2, 8, 0, 0.0)
+    pooled = torch.randn(16, 2, 8)
+    head.fit_norm(pooled)
+    got, _ = CalibratedHead(head, a, b)(pooled)
+    with torch.no_grad():
+        raw = head(pooled)[0].numpy()
+    want = calibrated(raw, familiarity(head, pooled), (a, b))
+    assert np.abs(got.detach().numpy() - want).max() < 1e-4
+
+
+def test_reliability_reports_green_band_precision() -> None:
+    logits = np.zeros((4, N_LABELS), np.float32)
+    logits[:, 0] = 10  # all green, answer anger
+    r = reliability(np.array([0, 0, 0, 5]), logits)
+    assert r["green_n"] == 4 and r["green_precision"] == 0.75 and r["red_n"] == 0
