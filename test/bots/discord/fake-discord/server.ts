@@ -143,6 +143,10 @@ export class FakeDiscord extends EventEmitter {
       this.#faults.push({ match: (r) => r.method === method && pathPattern.test(r.path), status, code });
   }
 
+  clearFaults(): void {
+    this.#faults.length = 0;
+  }
+
   // ---- CDN ----
 
   attachment(spec: FakeAttachmentSpec): Json {

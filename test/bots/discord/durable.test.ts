@@ -1,0 +1,228 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discordRecovery } from '../../../src/bots/discord/recovery.ts';
+import { answerUnfinishedJobs } from '../../../src/bots/shared/restart-recovery.ts';
+import type { AnalysisStore } from '../../../src/core/ports.ts';
+import { MemoryJobJournal, MemoryStorageMonitor } from '../../support/twins.ts';
+import { type Any, fixture, openWorld, type Running, startBot, type World } from './harness.ts';
+
+let world: World;
+beforeAll(async () => {
+  world = await openWorld();
+});
+afterAll(async () => world?.close());
+
+const FAST_RETRY = { attempts: 3, delaysMs: [20] };
+/** discord.js's own REST retries off, so every injected failure reaches the bot's policy. */
+const NO_REST_RETRY = { clientOptions: { rest: { retries: 0 } }, replyRetry: FAST_RETRY };
+
+function voiceNote(r: Running, who: string) {
+  const { fake } = r;
+  const user = fake.user(who);
+  const dm = fake.dmChannel(user);
+  const att = fake.attachment({
+    name: 'v.ogg',
+    bytes: fixture('speech-stereo.opus.ogg'),
+    contentType: 'audio/ogg',
+  });
+  const message = fake.sendMessage(
+    fake.message({ author: user, guild: false, channelId: dm, voice: true, attachments: [att] }),
+  );
+  return { dm, messageId: String(message.id) };
+}
+
+/** Every request to a channel's messages, failed ones included (channelRequests keeps the successful). */
+const tried = (r: Running, channel: string) =>
+  r.fake.requests.filter((q) => q.path.startsWith(`/api/v10/channels/${channel}/messages`));
+
+const withEmbed = (body: unknown) => ((body as Any)?.embeds?.length ?? 0) > 0;
+
+describe('final replies: retried, then replaced (fake Discord, real discord.js)', () => {
+  let run: Running;
+  const jobs = new MemoryJobJournal();
+  beforeAll(async () => {
+    run = await startBot(world, {}, { ...NO_REST_RETRY, jobs });
+  });
+  afterAll(async () => run?.stop());
+
+  it('a final edit that fails once with a 5xx is retried and lands; the job is closed', async () => {
+    const { fake } = run;
+    fake.failNext('PATCH', /\/channels\/\d+\/messages\/\d+$/, 502, 1);
+    const { dm } = voiceNote(run, 'retry-once');
+    const edit = await fake.waitFor(
+      () =>
+        fake.channelRequests(dm).find((r) => r.method === 'PATCH' && r.status === 200 && withEmbed(r.body)),
+      20_000,
+      'the retried result edit',
+    );
+    expect(edit).toBeDefined();
+    expect(tried(run, dm).filter((r) => r.method === 'PATCH' && r.status === 502)).toHaveLength(1);
+    await run.bot.idle();
+    expect(fake.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(await jobs.unfinished('discord')).toHaveLength(0);
+  });
+
+  it('a final edit that keeps failing is replaced by a new reply to the voice message, posted once', async () => {
+    const { fake } = run;
+    fake.failNext('PATCH', /\/channels\/\d+\/messages\/\d+$/, 503, 100);
+    const { dm, messageId } = voiceNote(run, 'retry-fail');
+    const posted = await fake.waitFor(
+      () => fake.channelRequests(dm).find((r) => r.method === 'POST' && withEmbed(r.body)),
+      20_000,
+      'the replacement reply',
+    );
+    await run.bot.idle();
+    fake.clearFaults();
+    expect((posted.body as Any).message_reference?.message_id).toBe(messageId);
+    expect(tried(run, dm).filter((r) => r.method === 'PATCH' && withEmbed(r.body))).toHaveLength(3);
+    expect(fake.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(2); // Listening…, result
+    expect(await jobs.unfinished('discord')).toHaveLength(0);
+  });
+
+  it('a waiting reply deleted meanwhile (Unknown Message) is replaced at once, without retries', async () => {
+    const { fake } = run;
+    fake.clearFaults();
+    fake.failNext('PATCH', /\/channels\/\d+\/messages\/\d+$/, 404, 1, 10008);
+    const { dm } = voiceNote(run, 'deleted');
+    await fake.waitFor(
+      () => fake.channelRequests(dm).find((r) => r.method === 'POST' && withEmbed(r.body)),
+      20_000,
+      'the replacement reply',
+    );
+    await run.bot.idle();
+    expect(tried(run, dm).filter((r) => r.method === 'PATCH')).toHaveLength(1);
+  });
+});
+
+describe('a result that could not be saved still reaches the user, saying so', () => {
+  let run: Running;
+  beforeAll(async () => {
+    const failing: AnalysisStore = {
+      ...world.store,
+      get: (id) => world.store.get(id),
+      userHistory: (...a) => world.store.userHistory(...a),
+      save: async () => {
+        throw new Error('database is locked');
+      },
+    };
+    run = await startBot(world, {}, { analyzer: { ...world.services.analyzer, store: failing } });
+  });
+  afterAll(async () => run?.stop());
+
+  it('the result embed arrives with the "could not be saved" line', async () => {
+    const { fake } = run;
+    const { dm } = voiceNote(run, 'unsaved');
+    const edit = await fake.waitFor(
+      () => fake.channelRequests(dm).find((r) => r.method === 'PATCH' && withEmbed(r.body)),
+      20_000,
+      'the result',
+    );
+    expect((edit.body as Any).content).toMatch(/could not be saved/);
+    expect((edit.body as Any).embeds[0].title).toMatch(/^Voice message · /);
+  });
+});
+
+describe('storage lost: new work refused, the owner told once', () => {
+  let run: Running;
+  const health = new MemoryStorageMonitor();
+  beforeAll(async () => {
+    run = await startBot(world, {}, { storageHealth: health });
+  });
+  afterAll(async () => run?.stop());
+
+  it('refuses a voice message with the storage.unavailable text and DMs the owner once, however often it is asked', async () => {
+    const { fake } = run;
+    health.set({ state: 'lost', detail: 'the database file was deleted', since: new Date() });
+    const ownerDm = fake.dmChannel(fake.owner);
+    const first = voiceNote(run, 'refused-1');
+    const refusal = await fake.waitFor(
+      () => fake.channelRequests(first.dm).find((r) => r.method === 'POST'),
+      20_000,
+      'the refusal',
+    );
+    expect((refusal.body as Any).content).toMatch(/I cannot store results right now/);
+    const notice = await fake.waitFor(
+      () => fake.channelRequests(ownerDm).find((r) => r.method === 'POST'),
+      20_000,
+      "the owner's DM",
+    );
+    expect((notice.body as Any).content).toMatch(/lost its database: the database file was deleted/);
+    health.set({ state: 'lost', detail: 'still gone', since: new Date() });
+    const second = voiceNote(run, 'refused-2');
+    await fake.waitFor(
+      () => fake.channelRequests(second.dm).find((r) => r.method === 'POST'),
+      20_000,
+      'refusal',
+    );
+    await run.bot.idle();
+    expect(fake.channelRequests(ownerDm).filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(fake.requests.some((r) => r.path.startsWith('/attachments/'))).toBe(false);
+    expect(world.logs.join('')).toMatch(/STORAGE LOST/);
+    health.set({ state: 'ok' });
+  });
+});
+
+describe('restart recovery of a job whose result was stored', () => {
+  let run: Running;
+  beforeAll(async () => {
+    run = await startBot(world);
+  });
+  afterAll(async () => run?.stop());
+
+  it('edits the waiting reply into the stored result, once', async () => {
+    const { fake } = run;
+    const user = fake.user('stored');
+    const dm = fake.dmChannel(user);
+    const stored = await world.store.save({
+      platform: 'discord',
+      userId: user.id,
+      channelId: dm,
+      sourceName: 'earlier.ogg',
+      durationS: 5,
+      model: { id: 'm', version: '1' },
+      createdAt: new Date(),
+      outcome: {
+        status: 'ok',
+        segments: [
+          {
+            index: 0,
+            startS: 0,
+            endS: 5,
+            kind: 'speech',
+            band: 'green',
+            probabilities: { neutral: 0.9, sad: 0.1 },
+            top: [
+              { label: 'neutral', confidence: 0.9 },
+              { label: 'sad', confidence: 0.1 },
+            ],
+          },
+        ],
+      },
+    });
+    const jobs = new MemoryJobJournal();
+    const id = await jobs.open({
+      platform: 'discord',
+      userId: user.id,
+      reply: JSON.stringify({ kind: 'message', channelId: dm, sourceMessageId: '1', messageId: '4242' }),
+      createdAt: new Date(),
+    });
+    await jobs.setAnalysis(id, stored.id);
+    const model = world.services.analyzer.classifier.info;
+    const recovery = discordRecovery(run.bot.client, model, run.bot.logger, FAST_RETRY);
+    const deps = { jobs, store: world.store, log: run.bot.logger };
+    expect(await answerUnfinishedJobs(await jobs.unfinished('discord'), deps, recovery)).toEqual({
+      answered: 1,
+      failed: 0,
+    });
+    expect(await answerUnfinishedJobs(await jobs.unfinished('discord'), deps, recovery)).toEqual({
+      answered: 0,
+      failed: 0,
+    });
+    const edits = fake.channelRequests(dm).filter((r) => r.method === 'PATCH');
+    expect(edits).toHaveLength(1);
+    expect(edits[0]?.path).toMatch(/\/messages\/4242$/);
+    expect((edits[0]?.body as Any | undefined)?.embeds[0].title).toMatch(
+      /^earlier\.ogg · 0:05 · 1 speech segment$/,
+    );
+    expect(edits[0]?.files.map((f) => f.name)).toEqual(['timeline.png']);
+  });
+});
