@@ -125,11 +125,12 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     """LOCO and speaker-CV results of one recipe, with the per-clip held-out logits and familiarity that the
     confidence calibration is fitted on; cached in cache/<recipe key hash>.npz + .json."""
     cache.mkdir(parents=True, exist_ok=True)
-    tag = f"{abs(hash_key(r.key())):016x}"
+    key = f"{r.key()},clips={len(sp.y)},rows={len(bank.clip)}"  # a partial cache's results are not the full run's
+    tag = f"{abs(hash_key(key)):016x}"
     jpath, npath = cache / f"{tag}.json", cache / f"{tag}.npz"
     if jpath.exists() and npath.exists():
         res: dict[str, Any] = json.loads(jpath.read_text())
-        if res.get("key") == r.key():
+        if res.get("key") == key:
             z = np.load(npath)
             res["arrays"] = {k: z[k] for k in z.files}
             return res
@@ -157,7 +158,7 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     cv = scores(sp.y[dev], oof)
     cv["corpus_mean_weighted_f1"] = float(np.mean([scores(sp.y[dev][sp.corpus[dev] == c], oof[sp.corpus[dev] == c])
                                                    ["weighted_f1"] for c in np.unique(sp.corpus[dev])]))
-    res = {"key": r.key(), "recipe": asdict(r), "loco": loco, **loco_means(loco), "speaker_cv": cv}
+    res = {"key": key, "recipe": asdict(r), "loco": loco, **loco_means(loco), "speaker_cv": cv}
     arrays = {"loco_logits": loco_logits, "loco_familiarity": loco_fam, "oof_logits": oof, "oof_familiarity": oof_fam,
               "dev": dev}
     np.savez(npath, **arrays)
@@ -256,9 +257,11 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="config.json")
-    cfg = load_config(Path(ap.parse_args().config))
+    ap.add_argument("--partial", action="store_true", help="only the feature shards already cached (a random sample)")
+    args = ap.parse_args()
+    cfg = load_config(Path(args.config))
     torch.set_num_threads(1)
-    ds = build_dataset(cfg)
+    ds = build_dataset(cfg, partial=args.partial)
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
     sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg["paths"]["cache"]) / "loco" / cfg["run_id"])
     out = Path(cfg["paths"]["reports"]) / cfg["run_id"]

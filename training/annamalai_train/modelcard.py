@@ -27,7 +27,7 @@ def card(res: dict[str, Any]) -> str:
     q = res.get("quantization", {})
     sc = res["shipped_column"]
     chosen = res["combination_selection"]["chosen"]
-    depth = res["depth_selection"]["chosen"]
+    depth = res["selection"]["results"][res["selection"]["chosen"]]["recipe"]["depth"]
     files = [f for f in res["model_bytes"] if f != "total"]
     stacked = "meta.onnx" in files
     L = ["# Models", "",
@@ -48,7 +48,7 @@ def card(res: dict[str, Any]) -> str:
                  "Whisper head alone (table below), so the manifest has no `meta_model` and the runtime takes the "
                  "softmax of `whisper.onnx`'s logits. The training pipeline still builds and scores the ensembles in "
                  "every run and ships one as soon as it wins on validation.")
-    L += ["", "## How it was chosen (dev CV only)", ""] + choice_lines(res) + [""]
+    L += ["", "## How it was chosen (leave-one-corpus-out first, speaker CV second)", ""] + choice_lines(res) + [""]
     L += ["## Weights: where from, how verified", "",
           f"- Source: {v.get('source')}; joined `model.bin` SHA-256 `{v.get('model_bin_sha256')}` "
           f"({v.get('model_bin_bytes')} bytes) matches the published faster-whisper-base conversion.",

@@ -110,7 +110,22 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True, partial: bool
         for kind in cfg.get("extra_bases", []):  # cached by their own extractors, same plan and shard layout
             f[kind] = read_shards(cache / "features" / f"{kind}-s{cfg['seed']}" / cond, cond, len(idx), "y")
         ds.feats[cond] = (idx, f)
-    return ds
+    return restrict_to_featured(ds) if partial else ds
+
+
+def restrict_to_featured(ds: Dataset) -> Dataset:
+    """The clips that have clean features (and only their rows under every condition), re-indexed."""
+    if "clean" not in ds.feats:
+        raise FileNotFoundError("no clean feature shard cached yet")
+    keep = np.sort(ds.feats["clean"][0])
+    new = np.full(len(ds.clips), -1)
+    new[keep] = np.arange(len(keep))
+    out = Dataset([ds.clips[i] for i in keep], ds.y[keep], ds.corpus[keep], ds.language[keep], ds.speaker[keep],
+                  ds.fold[keep])
+    for cond, (idx, f) in ds.feats.items():
+        m = new[idx] >= 0
+        out.feats[cond] = (new[idx[m]], {k: v[m] for k, v in f.items()})
+    return out
 
 
 def cached_rows(out_dir: Path, condition: str, n: int, shard: int = 256) -> np.ndarray:
@@ -126,6 +141,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["verify", "features", "all", "report"])
     ap.add_argument("--config", default=str(HERE / "config.json"))
+    ap.add_argument("--partial", action="store_true",
+                    help="all: use only the feature shards already cached (a random sample), extract nothing")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
     if args.stage == "verify":
@@ -139,7 +156,7 @@ def main() -> None:
         return
     from .runall import run_all
 
-    run_all(cfg, build_dataset(cfg))
+    run_all(cfg, build_dataset(cfg, partial=args.partial))
 
 
 if __name__ == "__main__":

@@ -278,9 +278,10 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
 
     # dev CV: out-of-fold logits of every base kind and every candidate combination; held-out speakers
     kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
-    evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]}}
+    evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]
+                                                if c in ds.feats and np.isin(test, ds.feats[c][0]).all()}}
     ckpt = ex / "main.pt"
-    key = recipe.key()
+    key = f"{recipe.key()},clips={len(y)},rows={len(bank.clip)}"  # a partial cache's models are not the full run's
     main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, ks),
                       key)
     n_cands = len(main.get("candidates", {}))
@@ -424,8 +425,9 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         "weighted_f1": res["test"]["test_clean"][sc]["weighted_f1"],
         "accuracy": res["test"]["test_clean"][sc]["accuracy"],
         "macro_f1": res["test"]["test_clean"][sc]["macro_f1"],
-        "weighted_f1_opus32": res["test"]["test_opus32"][sc]["weighted_f1"],
-        "weighted_f1_noise10db": res["test"]["test_noise10"][sc]["weighted_f1"],
+        **({"weighted_f1_opus32": res["test"]["test_opus32"][sc]["weighted_f1"]} if "test_opus32" in res["test"] else {}),
+        **({"weighted_f1_noise10db": res["test"]["test_noise10"][sc]["weighted_f1"]}
+           if "test_noise10" in res["test"] else {}),
         "shipped_onnx_weighted_f1": {n: t["shipped"]["weighted_f1"] for n, t in res["shipped_onnx_test"].items()},
         "dev_cv_weighted_f1": dev_scores[chosen]["weighted_f1"],
         "ms_per_segment_onnxruntime_2_threads": res["timing_ms_per_segment"]["total"],

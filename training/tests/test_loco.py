@@ -82,3 +82,22 @@ def test_reliability_reports_green_band_precision() -> None:
     logits[:, 0] = 10  # all green, answer anger
     r = reliability(np.array([0, 0, 0, 5]), logits)
     assert r["green_n"] == 4 and r["green_precision"] == 0.75 and r["red_n"] == 0
+
+
+def test_a_partial_cache_gives_a_dataset_of_the_featured_clips_only(tmp_path: Any) -> None:
+    from annamalai_train.data import Clip
+    from annamalai_train.pipeline import Dataset, cached_rows, restrict_to_featured
+
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "clean_0001_256.npz").write_bytes(b"")
+    have = cached_rows(tmp_path / "clean", "clean", 600)
+    assert have.sum() == 256 and have[256:512].all()
+    clips = [Clip(f"f{i}", "c", f"s{i}", "en", LABELS[0], 0) for i in range(5)]
+    ds = Dataset(clips, np.zeros(5, int), np.array(["c"] * 5), np.array(["en"] * 5), np.array([c.speaker for c in clips]),
+                 np.array([0, 1, -1, 2, 3]))
+    ds.feats["clean"] = (np.array([3, 1]), {"whisper": np.array([[3.0], [1.0]])})
+    ds.feats["aug"] = (np.array([4, 3]), {"whisper": np.array([[40.0], [30.0]])})
+    out = restrict_to_featured(ds)
+    assert [c.file for c in out.clips] == ["f1", "f3"] and out.fold.tolist() == [1, 2]
+    assert out.feats["clean"][0].tolist() == [1, 0] and out.feats["clean"][1]["whisper"].ravel().tolist() == [3.0, 1.0]
+    assert out.feats["aug"][0].tolist() == [1] and out.feats["aug"][1]["whisper"].ravel().tolist() == [30.0]
