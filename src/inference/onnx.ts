@@ -22,7 +22,9 @@ export interface DeviceChoice {
   readonly reason: string;
 }
 
-const CUDA_INSTALL_HINT = 'install it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci on a CUDA 12 host';
+// npm ci never runs onnxruntime-node's install script (allowScripts in package.json): it is run by hand.
+const CUDA_INSTALL_HINT =
+  'on a CUDA 12 host, install it with ONNXRUNTIME_NODE_INSTALL=cuda12 npx node node_modules/onnxruntime-node/script/install.js';
 
 /** Folder holding onnxruntime-node's native binding, where its install script puts the CUDA provider. */
 function bindingFolder(): string {
