@@ -21,14 +21,15 @@ export function voice(seconds: number, peak: number): Float32Array {
   const syllable = Math.round(0.18 * SAMPLE_RATE);
   const period = SAMPLE_RATE / 4;
   let max = 0;
+  let phase = 0;
   for (let i = 0; i < out.length; i++) {
+    // The pitch glides between 115 and 145 Hz; the phase accumulates so the glide stays a voice, not a chirp.
+    phase += (2 * Math.PI * (130 + 15 * Math.sin((2 * Math.PI * 3 * i) / SAMPLE_RATE))) / SAMPLE_RATE;
     const inSyllable = i % period;
     if (inSyllable >= syllable) continue;
     const envelope = Math.sin((Math.PI * inSyllable) / syllable);
-    const t = i / SAMPLE_RATE;
-    const f0 = 130 + 15 * Math.sin(2 * Math.PI * 3 * t);
     let v = 0;
-    for (let h = 1; h <= 12; h++) v += Math.sin(2 * Math.PI * f0 * h * t) / h;
+    for (let h = 1; h <= 12; h++) v += Math.sin(h * phase) / h;
     out[i] = envelope * v;
     max = Math.max(max, Math.abs(out[i] ?? 0));
   }

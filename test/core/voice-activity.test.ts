@@ -46,6 +46,12 @@ describe('voice activity', () => {
     expect(silentFlags(mix(fan, talk))).toEqual([true, false]);
   });
 
+  it('hears a voice only about 6 dB over loud steady noise by its pitch', () => {
+    // Syllables rise about 6 dB over the noise: under MARGIN_DB, so only their periodicity makes them voice.
+    const noisy = mix(noise(5, -40, 'white', 4), voice(5, 0.036));
+    expect(silentFlags(noisy)).toEqual([false]);
+  });
+
   it('ignores sound below the absolute floor even where the recording is otherwise digital silence', () => {
     // Speech-shaped but 10 dB under ABSOLUTE_MIN_DBFS: numerical dust, not a voice.
     const dust = gain(voice(5, 1), ABSOLUTE_MIN_DBFS - 10);
