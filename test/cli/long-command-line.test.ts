@@ -21,7 +21,7 @@ describe('annamalai analyze with a long command line (a shell glob over a folder
 
     const { code, signal, stdout } = await cli(
       ['analyze', '--format', 'json', ...files],
-      {},
+      { ORT_DISABLE_TELEMETRY: '' }, // as a user's shell would have it, whatever this test process set
       { timeoutMs: 60_000 },
     );
 
