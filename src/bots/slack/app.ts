@@ -2,7 +2,15 @@ import type { Server } from 'node:http';
 import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { type AnalyzerDeps, analyzeRecording } from '../../core/analyze.ts';
 import { ERROR_CODES } from '../../core/errors.ts';
-import type { AnalysisStore, Clock, DigestStore, SettingsStore } from '../../core/ports.ts';
+import type {
+  AnalysisStore,
+  Clock,
+  DeliveryLedger,
+  DigestStore,
+  JobJournal,
+  SettingsStore,
+  StorageMonitor,
+} from '../../core/ports.ts';
 import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
 import {
   DigestSettingsError,
@@ -13,8 +21,15 @@ import {
 import type { Logger } from '../../log.ts';
 import { renderTimelineChart } from '../shared/chart.ts';
 import { DownloadError } from '../shared/download.ts';
+import { EventDedupe } from '../shared/event-dedupe.ts';
+import { type JobTicket, openJob } from '../shared/job-ticket.ts';
+import { notSaved, savedId } from '../shared/not-saved.ts';
 import { humanWait, RateLimiter } from '../shared/rate-limit.ts';
+import { STORAGE_UNAVAILABLE_TEXT } from '../shared/refusals.ts';
+import type { ReplyRetryPolicy } from '../shared/reply-retry.ts';
+import { StorageGate } from '../shared/storage-gate.ts';
 import { QueueFullError, type ShutdownReport, ShuttingDownError, WorkQueue } from '../shared/work-queue.ts';
+import { tellWorkspaceOwner } from './admins.ts';
 import {
   analyzingMessage,
   errorMessage,
@@ -31,6 +46,7 @@ import { connectToSlack } from './connect.ts';
 import { digestMessage } from './digest.ts';
 import { downloadSlackFile } from './download.ts';
 import { audioFiles, fileName, parseChannel, type SlackFile, type SlackMessage } from './files.ts';
+import { finishReply, type SlackReplyHandle } from './final-reply.ts';
 import { boltLogger, redactTokens } from './log.ts';
 import { refuseFutureRequests } from './request-age.ts';
 
@@ -40,8 +56,6 @@ export const SHORTCUT_CALLBACK_ID = 'analyze_emotions';
 /** How far back `/emotion` looks for the most recent audio in a channel. */
 const HISTORY_SCAN = 50;
 const HISTORY_SHOWN = 10;
-/** Event ids remembered to drop Slack's redeliveries (after a reconnect, a slow ack, a retry). */
-const SEEN_EVENTS_MAX = 5_000;
 const PROGRESS_EVERY_MS = 5_000;
 
 type WebClient = webApi.WebClient;
@@ -64,6 +78,14 @@ export interface SlackBotDeps {
   readonly chart?: boolean;
   /** The mood digest's settings and preview; absent: `/emotion digest …` says it is unavailable. */
   readonly digest?: { readonly store: DigestStore; readonly clock: Clock };
+  /** Accepted work, recorded before "Analyzing…" so a restart can answer it; absent: not recorded. */
+  readonly jobs?: JobJournal;
+  /** Handled event ids kept across restarts; absent: remembered in memory only. */
+  readonly deliveries?: DeliveryLedger;
+  /** Storage health: new work is refused while the database is lost; absent: always accepted. */
+  readonly storageHealth?: StorageMonitor;
+  /** Final-reply retry timings (tests shorten them). */
+  readonly replyRetry?: ReplyRetryPolicy;
 }
 
 export interface SlackBot {
@@ -136,26 +158,26 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
 
   const pending = new Set<Promise<void>>();
   const inFlight = new Set<string>();
-  const seenEvents = new Set<string>();
+  const dedupe = new EventDedupe({ ledger: deps.deliveries, platform: PLATFORM, log });
+  const gate = new StorageGate({
+    monitor: deps.storageHealth,
+    log,
+    platform: PLATFORM,
+    tellAdmins: (text) => tellWorkspaceOwner(client, text),
+  });
   let closing = false;
 
   app.error(async (error) => {
     log.error({ err: redactTokens(String(error.message)) }, 'unhandled error in a Slack listener');
   });
 
-  // Slack redelivers an event whose ack it did not see (a dropped socket, a slow HTTP answer): handle each once.
+  // Slack redelivers an event whose ack it did not see (a dropped socket, a slow HTTP answer, our restart):
+  // handle each once, remembered in the database for a day (shared/event-dedupe.ts).
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string') {
-      if (seenEvents.has(eventId)) {
-        log.debug({ eventId }, 'dropping a redelivered event');
-        return;
-      }
-      seenEvents.add(eventId);
-      if (seenEvents.size > SEEN_EVENTS_MAX) {
-        const oldest = seenEvents.values().next().value;
-        if (oldest !== undefined) seenEvents.delete(oldest);
-      }
+    if (typeof eventId === 'string' && !(await dedupe.first(eventId))) {
+      log.debug({ eventId }, 'dropping a redelivered event');
+      return;
     }
     await next();
   });
@@ -183,6 +205,11 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
 
   async function update(channel: string, ts: string, message: RenderedMessage): Promise<void> {
     await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+  }
+
+  /** The final message, by the shared retry/replace policy (final-reply.ts). */
+  async function finish(where: SlackReplyHandle, message: RenderedMessage): Promise<void> {
+    await finishReply(client, log, where, message, deps.replyRetry);
   }
 
   /** Checks and queues one clip; resolves when its reply is final. */
@@ -252,9 +279,38 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       await req.notify(ERROR_CODES['inference.overloaded']);
       return;
     }
+    const refused = gate.refusal();
+    if (refused) {
+      await req.notify(refused);
+      return;
+    }
 
     const name = fileName(file);
     const threadTs = message.thread_ts ?? message.ts;
+    const where: SlackReplyHandle = { channel: channelId, threadTs };
+    const ticket = await openJob(
+      deps.jobs,
+      { platform: PLATFORM, userId: speakerId, reply: where },
+      log,
+    ).catch(() => undefined);
+    if (!ticket) {
+      await req.notify(STORAGE_UNAVAILABLE_TEXT);
+      return;
+    }
+    try {
+      await postAndRun(req, ticket, { speakerId, name, threadTs });
+    } finally {
+      await ticket.close();
+    }
+  }
+
+  async function postAndRun(
+    req: ClipRequest,
+    ticket: JobTicket,
+    clip: { speakerId: string; name: string; threadTs: string },
+  ): Promise<void> {
+    const { channelId } = req;
+    const { speakerId, name, threadTs } = clip;
     let replyTs: string;
     try {
       const analyzing = analyzingMessage(name);
@@ -266,6 +322,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       });
       if (!posted.ts) throw new Error('chat.postMessage returned no ts');
       replyTs = posted.ts;
+      await ticket.reply({ channel: channelId, threadTs, ts: replyTs });
     } catch (error) {
       log.warn({ err: redactTokens(String(error)), channelId }, 'could not post in the thread');
       await req.notify(
@@ -275,7 +332,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     }
 
     try {
-      await queue.push((signal) => runAnalysis(req, { speakerId, name, replyTs, threadTs }, signal));
+      await queue.push((signal) => runAnalysis(req, { speakerId, name, replyTs, threadTs, ticket }, signal));
     } catch (error) {
       const text =
         error instanceof ShuttingDownError
@@ -285,9 +342,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
             : 'Something went wrong while analysing this clip.';
       if (!(error instanceof ShuttingDownError || error instanceof QueueFullError))
         log.error({ err: redactTokens(String(error)) }, 'analysis failed unexpectedly');
-      await update(channelId, replyTs, errorMessage(text)).catch((e: unknown) =>
-        log.warn({ err: redactTokens(String(e)) }, 'could not update the reply'),
-      );
+      await finish({ channel: channelId, threadTs, ts: replyTs }, errorMessage(text));
     }
   }
 
@@ -299,10 +354,11 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
 
   async function runAnalysis(
     req: ClipRequest,
-    reply: { speakerId: string; name: string; replyTs: string; threadTs: string },
+    reply: { speakerId: string; name: string; replyTs: string; threadTs: string; ticket: JobTicket },
     signal: AbortSignal,
   ): Promise<void> {
     const { channelId, teamId } = req;
+    const where = { channel: channelId, threadTs: reply.threadTs, ts: reply.replyTs };
     const started = performance.now();
     const { file } = req;
     let bytes: Uint8Array;
@@ -329,7 +385,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
             : kind === 'aborted'
               ? errorText('aborted', ERROR_CODES.aborted, limits)
               : 'I couldn’t download the file from Slack. Please try again.';
-      await update(channelId, reply.replyTs, errorMessage(text));
+      await finish(where, errorMessage(text));
       return;
     }
 
@@ -366,17 +422,14 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     await progressEdit;
     if (result.status === 'failed') {
       log.info({ code: result.error.code }, 'analysis failed');
-      await update(
-        channelId,
-        reply.replyTs,
-        errorMessage(errorText(result.error.code, result.error.userMessage, limits)),
-      );
+      await finish(where, errorMessage(errorText(result.error.code, result.error.userMessage, limits)));
       return;
     }
+    const stored = savedId(result);
+    if (stored) await reply.ticket.analysed(stored);
     const model = analyzer.classifier.info;
-    await update(
-      channelId,
-      reply.replyTs,
+    await finish(
+      where,
       resultMessage({
         durationS: result.durationS,
         segments: result.segments,
@@ -384,6 +437,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         model,
         sourceName: reply.name,
         speakerId: reply.speakerId,
+        notSaved: notSaved(result),
       }),
     );
     log.info(
@@ -802,9 +856,12 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
         },
       });
       log.info({ mode: config.SLACK_MODE }, 'Slack app started');
+      gate.check();
     },
     async stop(graceMs = config.SHUTDOWN_GRACE_S * 1000) {
       closing = true;
+      gate.stop();
+      dedupe.stop();
       const report = ownQueue ? await queue.shutdown(graceMs) : { abandoned: 0, aborted: 0 };
       await Promise.allSettled([...pending]);
       if (receiver instanceof SocketModeReceiver) {

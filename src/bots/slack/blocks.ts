@@ -4,6 +4,7 @@ import type { ModelInfo } from '../../core/ports.ts';
 import type { SegmentResult, StoredAnalysis } from '../../core/records.ts';
 import { ESTIMATE_NOTE, type Summary } from '../../core/summary.ts';
 import { clip } from '../shared/clip.ts';
+import { NOT_SAVED_LINE } from '../shared/not-saved.ts';
 import { BAND_EMOJI, fitSegmentLines, overallLine, pct, SILENCE_EMOJI } from '../shared/text.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -88,6 +89,8 @@ export interface ResultView {
   readonly model: Pick<ModelInfo, 'name' | 'version'>;
   readonly sourceName?: string | undefined;
   readonly speakerId?: string | undefined;
+  /** The result could not be stored: say so (shared/not-saved.ts). */
+  readonly notSaved?: boolean | undefined;
 }
 
 /** The analysis as a message: header, overall line, per-segment lines, legend, model and the estimate note. */
@@ -102,6 +105,7 @@ export function resultMessage(view: ResultView): RenderedMessage {
     section(
       `${overallText(summary)}\n_${view.durationS.toFixed(1)} s · ${summary.speechSegments} speech segment${summary.speechSegments === 1 ? '' : 's'}${summary.silentSegments ? ` · ${summary.silentSegments} silent` : ''}${who}_`,
     ),
+    ...(view.notSaved ? [context([NOT_SAVED_LINE])] : []),
     { type: 'divider' },
     ...packLines(lines).map(section),
     context([LEGEND]),

@@ -1,0 +1,49 @@
+import type { webApi } from '@slack/bolt';
+import type { JobRecord, ModelInfo } from '../../core/ports.ts';
+import type { StoredAnalysis } from '../../core/records.ts';
+import { summarize } from '../../core/summary.ts';
+import type { Logger } from '../../log.ts';
+import { RESTARTED_TEXT } from '../shared/refusals.ts';
+import type { ReplyRetryPolicy } from '../shared/reply-retry.ts';
+import type { RecoveryAnswer } from '../shared/restart-recovery.ts';
+import { errorMessage, resultMessage } from './blocks.ts';
+import { finishReply, type SlackReplyHandle } from './final-reply.ts';
+
+function parse(reply: unknown): SlackReplyHandle | undefined {
+  const r = reply as Partial<Record<string, unknown>> | undefined;
+  if (typeof r?.channel !== 'string' || typeof r.threadTs !== 'string') return undefined;
+  if (r.ts !== undefined && typeof r.ts !== 'string') return undefined;
+  return r as unknown as SlackReplyHandle;
+}
+
+/**
+ * After a restart: each unfinished Slack job's "Analyzing…" message is updated into its stored result or
+ * the restart message; a job whose message was never posted gets one in the clip's thread.
+ */
+export function slackRecovery(
+  client: webApi.WebClient,
+  model: ModelInfo,
+  log: Logger,
+  retry?: ReplyRetryPolicy,
+): RecoveryAnswer<SlackReplyHandle> {
+  return {
+    parse,
+    async answer(job: JobRecord, handle, stored: StoredAnalysis | undefined) {
+      if (!handle) throw new Error(`job ${job.id}: unreadable reply handle`);
+      let message = errorMessage(RESTARTED_TEXT);
+      if (stored?.outcome.status === 'ok') {
+        const { segments } = stored.outcome;
+        message = resultMessage({
+          durationS: stored.durationS,
+          segments,
+          summary: summarize({ durationS: stored.durationS, segments, droppedTailS: 0, model }),
+          model,
+          sourceName: stored.sourceName,
+          speakerId: stored.userId,
+        });
+      }
+      if ((await finishReply(client, log, handle, message, retry)) === 'lost')
+        throw new Error('the answer could not be delivered');
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeSlack } from './fake-slack.ts';
+import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL, fileMessage, slackFile } from './harness.ts';
+
+let children: ChildProcess[] = [];
+let fake: FakeSlack | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children = [];
+  await fake?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  fake = undefined;
+  dir = undefined;
+});
+
+/** `npm run start:slack` as a process on `db`, its combined output. */
+function startApp(f: FakeSlack, db: string) {
+  const child = spawn(process.execPath, ['src/bots/slack/main.ts'], {
+    env: {
+      ...process.env,
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_APP_TOKEN: APP_TOKEN,
+      SLACK_API_URL: f.apiUrl,
+      SLACK_TEST_FILE_HOST: f.host,
+      MODEL_DIR: FIXTURE_MODEL,
+      INFERENCE_DEVICE: 'cpu',
+      INFERENCE_WORKERS: '1',
+      DATABASE_PATH: db,
+      LOG_LEVEL: 'debug',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const out = { text: '' };
+  child.stdout?.on('data', (d) => (out.text += String(d)));
+  child.stderr?.on('data', (d) => (out.text += String(d)));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return { child, out, exited };
+}
+
+describe('kill -9 mid-analysis, restart on the same database (real processes)', () => {
+  it('"Analyzing…" is updated exactly once into the restart message, and Slack\'s redelivery of the event after the restart is dropped', async () => {
+    fake = await FakeSlack.start();
+    const f = fake;
+    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-restart-'));
+    const db = join(dir, 'bot.db');
+    const first = startApp(f, db);
+    await f.waitFor(() => /Slack app started/.test(first.out.text), 20_000, 'the app to connect');
+
+    f.fileDelayMs = 60_000; // the download hangs: the job is in flight
+    await f.deliver('events_api', f.eventPayload(fileMessage(f, 'D0ALICE', [slackFile(f, 'speech.m4a')])));
+    const post = await f.waitFor(
+      () => f.callsOf('chat.postMessage').find((c) => c.reply?.ts),
+      20_000,
+      'the Analyzing… post',
+    );
+    await f.waitFor(() => f.fileRequests[0], 20_000, 'the download');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    f.fileDelayMs = 0;
+
+    const second = startApp(f, db);
+    await f.waitFor(
+      () => /answered work left unfinished by the last run/.test(second.out.text),
+      20_000,
+      'the restart recovery',
+    );
+    const updates = () => f.callsOf('chat.update').filter((c) => c.args.ts === post.reply?.ts);
+    expect(updates()).toHaveLength(1);
+    expect(String(updates()[0]?.args.text)).toMatch(
+      /I restarted before I could finish; please send it again/,
+    );
+    expect(second.out.text).toMatch(/"answered":1/);
+
+    // Slack retries the event the killed process had acked late (same event_id, new envelope).
+    const envelope = f.envelopes[0];
+    if (!envelope) throw new Error('no envelope');
+    await f.redeliver(envelope, 'timeout');
+    await f.waitFor(() => /dropping a redelivered event/.test(second.out.text), 20_000, 'the drop');
+    expect(f.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(f.fileRequests).toHaveLength(1);
+    expect(updates()).toHaveLength(1);
+    expect(second.out.text + first.out.text).not.toContain(BOT_TOKEN);
+  });
+});
