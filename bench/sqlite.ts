@@ -2,7 +2,7 @@
 // one transaction per analysis) and reads 500 user histories, with both drivers on the same schema, in one
 // run. sqlite3 is not a dependency (it compiles from source here); point SQLITE3_DIR at a folder where
 // `npm install sqlite3` ran. Writes bench/results/sqlite.md.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,8 +121,13 @@ async function sqlite3(from: string): Promise<{ write: number; read: number }> {
 const results: Record<string, { write: number; read: number }> = {
   'node:sqlite (SqliteStore)': await nodeSqlite(),
 };
-if (process.env.SQLITE3_DIR)
-  results['sqlite3 5 (callbacks, same SQL)'] = await sqlite3(process.env.SQLITE3_DIR);
+if (process.env.SQLITE3_DIR) {
+  const from = process.env.SQLITE3_DIR;
+  const { version } = JSON.parse(readFileSync(join(from, 'node_modules/sqlite3/package.json'), 'utf8')) as {
+    version: string;
+  };
+  results[`sqlite3 ${version} (callbacks, same SQL)`] = await sqlite3(from);
+}
 rmSync(dir, { recursive: true, force: true });
 const base = results['node:sqlite (SqliteStore)'];
 const lines = [
