@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { createAudioDecoder } from '../../../src/audio/index.ts';
 import { createSlackBot, type SlackBot, type SlackBotDeps } from '../../../src/bots/slack/app.ts';
 import { loadSlackConfig, type SlackConfig } from '../../../src/bots/slack/config.ts';
-import type { Clock, EmotionClassifier } from '../../../src/core/ports.ts';
+import type { AnalysisStore, Clock, EmotionClassifier } from '../../../src/core/ports.ts';
 import { createOnnxClassifier } from '../../../src/inference/index.ts';
 import { createLogger } from '../../../src/log.ts';
 import { SqliteDigestStore } from '../../../src/storage/digest-store.ts';
@@ -66,6 +66,8 @@ export interface HarnessOptions {
   readonly digestClock?: Clock;
   /** In place of the shared fixture classifier (e.g. one wrapped to be slow). */
   readonly classifier?: EmotionClassifier;
+  /** Wraps the results store the analyses are saved to (e.g. one whose save fails). */
+  readonly analysisStore?: (store: SqliteStore) => AnalysisStore;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -90,7 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       decoder: createAudioDecoder({ env: process.env }),
       classifier: options.classifier ?? (await sharedClassifier()),
       limits: { maxBytes: options.maxBytes ?? 25 * 1024 * 1024, maxDurationSeconds: 600, timeoutMs: 60_000 },
-      store,
+      store: options.analysisStore?.(store) ?? store,
     },
     settings,
     logger,
