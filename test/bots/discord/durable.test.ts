@@ -225,4 +225,54 @@ describe('restart recovery of a job whose result was stored', () => {
     );
     expect(edits[0]?.files.map((f) => f.name)).toEqual(['timeline.png']);
   });
+
+  it('an interaction left "thinking…" gets the restart message in its deferred reply, or in the channel once its token expired', async () => {
+    const { fake } = run;
+    const user = fake.user('slash');
+    const jobs = new MemoryJobJournal();
+    const handle = (token: string, createdAt: number) =>
+      JSON.stringify({
+        kind: 'interaction',
+        applicationId: fake.applicationId,
+        token,
+        channelId: fake.textChannelId,
+        userId: user.id,
+        createdAt,
+      });
+    await jobs.open({
+      platform: 'discord',
+      userId: user.id,
+      reply: handle('live-token', Date.now()),
+      createdAt: new Date(),
+    });
+    await jobs.open({
+      platform: 'discord',
+      userId: user.id,
+      reply: handle('old-token', Date.now() - 20 * 60_000),
+      createdAt: new Date(),
+    });
+    const recovery = discordRecovery(
+      run.bot.client,
+      world.services.analyzer.classifier.info,
+      run.bot.logger,
+      FAST_RETRY,
+    );
+    const result = await answerUnfinishedJobs(
+      await jobs.unfinished('discord'),
+      { jobs, store: world.store, log: run.bot.logger },
+      recovery,
+    );
+    expect(result).toEqual({ answered: 2, failed: 0 });
+    const live = fake.requests.filter((r) => r.path.includes('/live-token/'));
+    expect(live.map((r) => `${r.method} ${r.path.replace(/.*live-token/, '')}`)).toEqual([
+      'PATCH /messages/@original',
+    ]);
+    expect((live[0]?.body as Any | undefined)?.content).toMatch(/I restarted before I could finish/);
+    expect(fake.requests.some((r) => r.path.includes('/old-token'))).toBe(false);
+    const posted = fake
+      .channelRequests(fake.textChannelId)
+      .filter((r) => r.method === 'POST' && String((r.body as Any)?.content).includes(`<@${user.id}>`));
+    expect(posted).toHaveLength(1);
+    expect((posted[0]?.body as Any | undefined)?.content).toMatch(/I restarted before I could finish/);
+  });
 });
