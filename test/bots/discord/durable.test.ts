@@ -265,7 +265,7 @@ describe('restart recovery of a job whose result was stored', () => {
     expect(result).toEqual({ answered: 2, failed: 0 });
     const live = fake.requests.filter((r) => r.path.includes('/live-token/'));
     expect(live.map((r) => `${r.method} ${r.path.replace(/.*live-token/, '')}`)).toEqual([
-      'PATCH /messages/@original',
+      'PATCH /messages/%40original',
     ]);
     expect((live[0]?.body as Any | undefined)?.content).toMatch(/I restarted before I could finish/);
     expect(fake.requests.some((r) => r.path.includes('/old-token'))).toBe(false);
