@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     'wait-s': { type: 'string', default: '300' },
     platform: { type: 'string', default: 'both' },
+    /** Where load.md and load.json go (a trial run elsewhere keeps the committed results). */
+    out: { type: 'string', default: 'bench/results' },
   },
 });
 const n = Number(args.n);
@@ -29,7 +31,7 @@ const seconds = Number(args.seconds);
 const waitMs = Number(args['wait-s']) * 1000;
 if (!Number.isInteger(n) || n < 1 || !(seconds >= 1 && seconds <= 600) || !(waitMs > 0))
   throw new Error(
-    'usage: bench/load.ts [--n 50] [--seconds 30] [--wait-s 300] [--platform both|discord|slack]',
+    'usage: bench/load.ts [--n 50] [--seconds 30] [--wait-s 300] [--platform both|discord|slack] [--out bench/results]',
   );
 const platforms = args.platform === 'both' ? ['discord', 'slack'] : [args.platform];
 
@@ -117,7 +119,7 @@ const result = {
   })),
 };
 const md = loadReport(result);
-writeFileSync('bench/results/load.json', `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync('bench/results/load.md', md);
+writeFileSync(join(args.out, 'load.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(join(args.out, 'load.md'), md);
 console.log(md);
 if (result.phases.some((p) => p.lost > 0 || p.doubled > 0)) process.exitCode = 1;
