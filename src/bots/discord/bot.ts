@@ -14,7 +14,6 @@ import {
   type MessageContextMenuCommandInteraction,
   MessageFlags,
   Partials,
-  PermissionFlagsBits,
   type RepliableInteraction,
 } from 'discord.js';
 import { CONTEXT_MENU_NAME } from '../../../commands/emotion.ts';
@@ -28,14 +27,6 @@ import type {
   StorageMonitor,
 } from '../../core/ports.ts';
 import type { AnalysisContext } from '../../core/records.ts';
-import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
-import {
-  DigestSettingsError,
-  type DigestSettingsInput,
-  describeDigest,
-  hasDigestInput,
-  updateDigestSettings,
-} from '../../digest/settings.ts';
 import type { Logger } from '../../log.ts';
 import { renderTimelineChart } from '../shared/chart.ts';
 import { boundedDownload, DownloadError } from '../shared/download.ts';
@@ -48,11 +39,12 @@ import { StorageGate } from '../shared/storage-gate.ts';
 import type { OkResult } from '../shared/text.ts';
 import { QueueFullError, type ShutdownReport, ShuttingDownError, WorkQueue } from '../shared/work-queue.ts';
 import type { DiscordConfig } from './config.ts';
-import { digestPayload } from './digest.ts';
+import { MESSAGES, PLATFORM } from './messages.ts';
 import { tellOwner } from './owner.ts';
 import { type JobOutcome, type ReplyPayload, replyPayload } from './payload.ts';
 import { errorText, historyText } from './render.ts';
 import { Scrubber } from './scrub.ts';
+import { digestNow, settingsAnswer } from './settings.ts';
 import {
   INTERACTION_TOKEN_MS,
   interactionSurface,
@@ -61,19 +53,7 @@ import {
   TOKEN_MARGIN_MS,
 } from './surfaces.ts';
 
-export const PLATFORM = 'discord';
 const PROGRESS_EVERY_MS = 1500;
-
-export const MESSAGES = {
-  busy: 'I am busy with other recordings right now; please try again in a minute.',
-  shuttingDown:
-    'I am restarting and had to stop before finishing this analysis. Please send it again in a minute.',
-  optedOutSelf: 'You opted out, so I do not analyse your voice. `/emotion optin` turns analysis back on.',
-  optedOutOther: 'That person opted out of emotion analysis, so I will not analyse their voice.',
-  noAudio: 'That message has no audio attachment or voice message.',
-  notAdmin: 'Only members with the **Manage Server** permission can change these settings.',
-  guildOnly: 'This works only in a server.',
-} as const;
 
 export interface DiscordBotDeps {
   readonly config: DiscordConfig;
@@ -112,6 +92,8 @@ interface AudioSource {
   readonly contentType?: string | undefined;
   readonly id: string;
 }
+
+export { MESSAGES, PLATFORM };
 
 export class DiscordBot {
   readonly client: Client;
@@ -320,7 +302,8 @@ export class DiscordBot {
   async #onEmotion(interaction: ChatInputCommandInteraction): Promise<void> {
     const sub = interaction.options.getSubcommand();
     const user = interaction.user.id;
-    if (interaction.options.getSubcommandGroup(false) === 'digest') return this.#onDigestNow(interaction);
+    if (interaction.options.getSubcommandGroup(false) === 'digest')
+      return digestNow(this.deps, interaction, (text) => this.#ephemeral(interaction, text));
     switch (sub) {
       case 'file': {
         const attachment = interaction.options.getAttachment('audio', true);
@@ -362,7 +345,7 @@ export class DiscordBot {
         return;
       }
       case 'settings':
-        return this.#onSettings(interaction);
+        return this.#ephemeral(interaction, await settingsAnswer(this.deps, interaction));
       case 'listen':
       case 'stop': {
         if (!this.deps.voice)
@@ -392,92 +375,6 @@ export class DiscordBot {
       );
     }
     return this.#analyzeForInteraction(interaction, audio, audio.name, target.author.id, target.id);
-  }
-
-  async #onSettings(interaction: ChatInputCommandInteraction): Promise<void> {
-    const guildId = interaction.guildId;
-    if (!guildId) return this.#ephemeral(interaction, MESSAGES.guildOnly);
-    if (!interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild))
-      return this.#ephemeral(interaction, MESSAGES.notAdmin);
-    const channel = interaction.options.getChannel('channel');
-    const auto = interaction.options.getBoolean('auto');
-    const digest = interaction.options.getChannel('digest_channel');
-    const retention = interaction.options.getInteger('retention_days');
-    const channelId = channel?.id ?? interaction.channelId;
-    const digestInput: DigestSettingsInput = {
-      ...optional('enabled', interaction.options.getBoolean('digest')),
-      ...optional('schedule', interaction.options.getString('digest_schedule')),
-      ...optional('timeZone', interaction.options.getString('digest_timezone')),
-      ...optional('emptyLine', interaction.options.getBoolean('digest_empty_line')),
-    };
-    const digestNote: string[] = [];
-    if (hasDigestInput(digestInput) || (digest && this.deps.digest)) {
-      const d = this.deps.digest;
-      if (!d) return this.#ephemeral(interaction, 'The mood digest is not available on this bot.');
-      const key = { platform: PLATFORM, workspaceId: guildId, channelId };
-      const existing = await d.store.config(PLATFORM, guildId, channelId);
-      if (hasDigestInput(digestInput) || existing) {
-        const current = await this.deps.settings.workspace(PLATFORM, guildId);
-        try {
-          const config = await updateDigestSettings(
-            d.store,
-            key,
-            { ...digestInput, ...(digest ? { targetChannelId: digest.id } : {}) },
-            d.clock.now(),
-            current.digestChannelId ?? channelId,
-          );
-          digestNote.push(`Mood digest of ${describeDigest(config)}.`);
-        } catch (error) {
-          if (error instanceof DigestSettingsError)
-            return this.#ephemeral(interaction, `Nothing was changed: ${error.message}`);
-          throw error;
-        }
-      }
-    }
-    const settings = await this.deps.settings.updateWorkspace(PLATFORM, guildId, {
-      ...(auto === true ? { addAutoAnalysisChannel: channelId } : {}),
-      ...(auto === false ? { removeAutoAnalysisChannel: channelId } : {}),
-      ...(digest ? { digestChannelId: digest.id } : {}),
-      ...(retention !== null ? { retentionDays: retention === 0 ? null : retention } : {}),
-    });
-    const lines = [
-      '**Emotion settings for this server**',
-      `Auto-analysis of voice messages in: ${settings.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'no channel'}`,
-      `Digest channel: ${settings.digestChannelId ? `<#${settings.digestChannelId}>` : 'none'}`,
-      `Results kept: ${settings.retentionDays ? `${settings.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
-    ];
-    const digests = this.deps.digest ? await this.deps.digest.store.workspaceConfigs(PLATFORM, guildId) : [];
-    if (digests.length > 0)
-      lines.push(`Mood digests:\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`);
-    lines.unshift(...digestNote);
-    if (settings.autoAnalysisChannels.length > 0 && !this.deps.config.DISCORD_MESSAGE_CONTENT_INTENT) {
-      lines.push(
-        '⚠️ This bot runs without the Message Content intent, so Discord does not show it the audio of voice messages in server channels; members can still use the **Analyze emotions** message menu.',
-      );
-    }
-    return this.#ephemeral(interaction, lines.join('\n'));
-  }
-
-  /** `/emotion digest now`: this channel's digest for its latest complete period, to the caller only. */
-  async #onDigestNow(interaction: ChatInputCommandInteraction): Promise<void> {
-    const guildId = interaction.guildId;
-    if (!guildId) return this.#ephemeral(interaction, MESSAGES.guildOnly);
-    const d = this.deps.digest;
-    if (!d) return this.#ephemeral(interaction, 'The mood digest is not available on this bot.');
-    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const { digest } = await previewDigest(
-      {
-        platform: PLATFORM,
-        store: this.deps.store,
-        settings: this.deps.settings,
-        digests: d.store,
-        labels: this.deps.analyzer.classifier.info.trainedLabels,
-      },
-      guildId,
-      interaction.channelId,
-      d.clock.now(),
-    );
-    await interaction.editReply(await digestPayload(digest, true));
   }
 
   async #onForgetButton(interaction: ButtonInteraction): Promise<void> {
@@ -673,10 +570,6 @@ export class DiscordBot {
       await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
     else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
   }
-}
-
-function optional<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
-  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 const AUDIO_EXTENSIONS = /\.(ogg|oga|opus|webm|m4a|mp4|aac|mp3|wav|flac|mov|mkv)$/i;

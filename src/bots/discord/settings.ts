@@ -1,0 +1,108 @@
+import { type ChatInputCommandInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
+import {
+  DigestSettingsError,
+  type DigestSettingsInput,
+  describeDigest,
+  hasDigestInput,
+  updateDigestSettings,
+} from '../../digest/settings.ts';
+import type { DiscordBotDeps } from './bot.ts';
+import { digestPayload } from './digest.ts';
+import { MESSAGES, PLATFORM } from './messages.ts';
+
+/** `/emotion settings …` (Manage Server only): applies the options and answers with the server's settings. */
+export async function settingsAnswer(
+  deps: DiscordBotDeps,
+  interaction: ChatInputCommandInteraction,
+): Promise<string> {
+  const guildId = interaction.guildId;
+  if (!guildId) return MESSAGES.guildOnly;
+  if (!interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return MESSAGES.notAdmin;
+  const channel = interaction.options.getChannel('channel');
+  const auto = interaction.options.getBoolean('auto');
+  const digest = interaction.options.getChannel('digest_channel');
+  const retention = interaction.options.getInteger('retention_days');
+  const channelId = channel?.id ?? interaction.channelId;
+  const digestInput: DigestSettingsInput = {
+    ...optional('enabled', interaction.options.getBoolean('digest')),
+    ...optional('schedule', interaction.options.getString('digest_schedule')),
+    ...optional('timeZone', interaction.options.getString('digest_timezone')),
+    ...optional('emptyLine', interaction.options.getBoolean('digest_empty_line')),
+  };
+  const digestNote: string[] = [];
+  if (hasDigestInput(digestInput) || (digest && deps.digest)) {
+    const d = deps.digest;
+    if (!d) return 'The mood digest is not available on this bot.';
+    const key = { platform: PLATFORM, workspaceId: guildId, channelId };
+    const existing = await d.store.config(PLATFORM, guildId, channelId);
+    if (hasDigestInput(digestInput) || existing) {
+      const current = await deps.settings.workspace(PLATFORM, guildId);
+      try {
+        const config = await updateDigestSettings(
+          d.store,
+          key,
+          { ...digestInput, ...(digest ? { targetChannelId: digest.id } : {}) },
+          d.clock.now(),
+          current.digestChannelId ?? channelId,
+        );
+        digestNote.push(`Mood digest of ${describeDigest(config)}.`);
+      } catch (error) {
+        if (error instanceof DigestSettingsError) return `Nothing was changed: ${error.message}`;
+        throw error;
+      }
+    }
+  }
+  const settings = await deps.settings.updateWorkspace(PLATFORM, guildId, {
+    ...(auto === true ? { addAutoAnalysisChannel: channelId } : {}),
+    ...(auto === false ? { removeAutoAnalysisChannel: channelId } : {}),
+    ...(digest ? { digestChannelId: digest.id } : {}),
+    ...(retention !== null ? { retentionDays: retention === 0 ? null : retention } : {}),
+  });
+  const lines = [
+    '**Emotion settings for this server**',
+    `Auto-analysis of voice messages in: ${settings.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'no channel'}`,
+    `Digest channel: ${settings.digestChannelId ? `<#${settings.digestChannelId}>` : 'none'}`,
+    `Results kept: ${settings.retentionDays ? `${settings.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
+  ];
+  const digests = deps.digest ? await deps.digest.store.workspaceConfigs(PLATFORM, guildId) : [];
+  if (digests.length > 0)
+    lines.push(`Mood digests:\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`);
+  lines.unshift(...digestNote);
+  if (settings.autoAnalysisChannels.length > 0 && !deps.config.DISCORD_MESSAGE_CONTENT_INTENT) {
+    lines.push(
+      '⚠️ This bot runs without the Message Content intent, so Discord does not show it the audio of voice messages in server channels; members can still use the **Analyze emotions** message menu.',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** `/emotion digest now`: this channel's digest for its latest complete period, to the caller only. */
+export async function digestNow(
+  deps: DiscordBotDeps,
+  interaction: ChatInputCommandInteraction,
+  ephemeral: (text: string) => Promise<void>,
+): Promise<void> {
+  const guildId = interaction.guildId;
+  if (!guildId) return ephemeral(MESSAGES.guildOnly);
+  const d = deps.digest;
+  if (!d) return ephemeral('The mood digest is not available on this bot.');
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const { digest } = await previewDigest(
+    {
+      platform: PLATFORM,
+      store: deps.store,
+      settings: deps.settings,
+      digests: d.store,
+      labels: deps.analyzer.classifier.info.trainedLabels,
+    },
+    guildId,
+    interaction.channelId,
+    d.clock.now(),
+  );
+  await interaction.editReply(await digestPayload(digest, true));
+}
+
+function optional<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,2 @@
+/** The platform name stored with every Slack result, job and setting. */
+export const PLATFORM = 'slack';

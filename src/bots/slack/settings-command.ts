@@ -1,0 +1,204 @@
+import type { webApi } from '@slack/bolt';
+import type { AnalyzerDeps } from '../../core/analyze.ts';
+import type { AnalysisStore, Clock, DigestStore, SettingsStore } from '../../core/ports.ts';
+import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
+import {
+  DigestSettingsError,
+  type DigestSettingsInput,
+  describeDigest,
+  updateDigestSettings,
+} from '../../digest/settings.ts';
+import type { Logger } from '../../log.ts';
+import { digestMessage } from './digest.ts';
+import { parseChannel } from './files.ts';
+import { redactTokens } from './log.ts';
+import { PLATFORM } from './platform.ts';
+
+/** `/emotion settings …` (admins only) and `/emotion digest now`: the text each answers with. */
+export function settingsCommands(deps: {
+  readonly client: webApi.WebClient;
+  readonly analyzer: AnalyzerDeps & { readonly store: AnalysisStore };
+  readonly settings: SettingsStore;
+  readonly digest: { readonly store: DigestStore; readonly clock: Clock } | undefined;
+  readonly log: Logger;
+}) {
+  const { client, analyzer, settings, log } = deps;
+
+  async function digestPreview(teamId: string, channelId: string): Promise<string> {
+    const d = deps.digest;
+    if (!d) return 'The mood digest is not available in this app.';
+    const { digest } = await previewDigest(
+      {
+        platform: PLATFORM,
+        store: analyzer.store,
+        settings,
+        digests: d.store,
+        labels: analyzer.classifier.info.trainedLabels,
+      },
+      teamId,
+      channelId,
+      d.clock.now(),
+    );
+    const message = digestMessage(digest);
+    const body = message.blocks
+      .map((b) => {
+        const block = b as { text?: { text?: string }; elements?: { text?: string }[] };
+        return block.text?.text ?? block.elements?.map((e) => e.text ?? '').join(' ') ?? '';
+      })
+      .filter(Boolean);
+    return [
+      '_Preview of this channel’s mood digest (only you see it; the posted one has a chart):_',
+      ...(body.length ? body.map((t, i) => (i === 0 ? `*${t}*` : t)) : [message.text]),
+    ].join('\n');
+  }
+
+  /** `/emotion settings digest …` for the channel the command was typed in. */
+  async function digestSettings(
+    teamId: string,
+    channelId: string,
+    args: string[],
+  ): Promise<string | undefined> {
+    const d = deps.digest;
+    const [verb = '', ...rest] = args;
+    const value = rest.join(' ').trim();
+    let input: DigestSettingsInput | undefined;
+    switch (verb.toLowerCase()) {
+      case 'on':
+        input = { enabled: true };
+        break;
+      case 'off':
+        input = { enabled: false };
+        break;
+      case 'to': {
+        const target = parseChannel(value);
+        if (!target) return 'Use `/emotion settings digest to #channel`.';
+        input = { targetChannelId: target };
+        break;
+      }
+      case 'schedule':
+        input = { schedule: value };
+        break;
+      case 'timezone':
+      case 'tz':
+        input = { timeZone: value };
+        break;
+      case 'empty':
+        if (value !== 'line' && value !== 'nothing')
+          return 'Use `/emotion settings digest empty line` or `/emotion settings digest empty nothing`.';
+        input = { emptyLine: value === 'line' };
+        break;
+      default:
+        return undefined;
+    }
+    if (!d) return 'The mood digest is not available in this app.';
+    if (verb.toLowerCase() === 'off' && !(await d.store.config(PLATFORM, teamId, channelId)))
+      return 'This channel has no mood digest.';
+    try {
+      const ws = await settings.workspace(PLATFORM, teamId);
+      const config = await updateDigestSettings(
+        d.store,
+        { platform: PLATFORM, workspaceId: teamId, channelId },
+        input,
+        d.clock.now(),
+        ws.digestChannelId ?? channelId,
+      );
+      return `Mood digest of ${describeDigest(config)}.`;
+    } catch (error) {
+      if (error instanceof DigestSettingsError) return `Nothing was changed: ${error.message}`;
+      throw error;
+    }
+  }
+
+  async function isAdmin(user: string): Promise<boolean> {
+    const info = await client.users.info({ user });
+    const u = info.user;
+    return Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner);
+  }
+
+  async function settingsCommand(
+    teamId: string,
+    user: string,
+    channelId: string,
+    args: string[],
+  ): Promise<string> {
+    let admin = false;
+    try {
+      admin = await isAdmin(user);
+    } catch (error) {
+      log.warn({ err: redactTokens(String(error)) }, 'users.info failed');
+    }
+    if (!admin) return 'Only workspace admins and owners can change Annamalai’s settings.';
+    const [what = '', value, target] = args.map((a) => a.trim());
+    const show = async (prefix: string) => {
+      const s = await settings.workspace(PLATFORM, teamId);
+      const channels = s.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'none';
+      const digests = deps.digest ? await deps.digest.store.workspaceConfigs(PLATFORM, teamId) : [];
+      return [
+        prefix,
+        `*Auto-analysis channels:* ${channels}`,
+        `*Digest channel:* ${s.digestChannelId ? `<#${s.digestChannelId}>` : 'none'}`,
+        ...(digests.length
+          ? [`*Mood digests:*\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`]
+          : []),
+        `*Retention:* ${s.retentionDays ? `${s.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
+        '_Change with `/emotion settings auto on|off [#channel]`, `digest on|off`, `digest schedule daily 09:00|weekly mon 09:00|<cron>`, `digest timezone Europe/Berlin`, `digest to #channel`, `digest empty line|nothing`, `digest #channel`, `retention <days>|off`._',
+      ]
+        .filter(Boolean)
+        .join('\n');
+    };
+    switch (what.toLowerCase()) {
+      case '':
+        return show('');
+      case 'auto': {
+        const channel = parseChannel(target) ?? channelId;
+        if (value === 'on') {
+          await settings.updateWorkspace(PLATFORM, teamId, { addAutoAnalysisChannel: channel });
+          return show(`Auto-analysis is now *on* in <#${channel}> (invite me there if I'm not in it yet).`);
+        }
+        if (value === 'off') {
+          await settings.updateWorkspace(PLATFORM, teamId, { removeAutoAnalysisChannel: channel });
+          return show(`Auto-analysis is now *off* in <#${channel}>.`);
+        }
+        return 'Use `/emotion settings auto on [#channel]` or `/emotion settings auto off [#channel]`.';
+      }
+      case 'digest': {
+        const answer = await digestSettings(teamId, channelId, args.slice(1));
+        if (answer !== undefined) {
+          if (answer.startsWith('Mood digest of') || answer.startsWith('This channel has no'))
+            return show(answer);
+          return answer;
+        }
+        const channel = parseChannel(value);
+        if (!channel)
+          return 'Use `/emotion settings digest on|off`, `digest schedule …`, `digest timezone …`, `digest to #channel`, `digest empty line|nothing` or `digest #channel`.';
+        await settings.updateWorkspace(PLATFORM, teamId, { digestChannelId: channel });
+        const d = deps.digest;
+        if (d && (await d.store.config(PLATFORM, teamId, channelId)))
+          await d.store.updateConfig(
+            { platform: PLATFORM, workspaceId: teamId, channelId },
+            { targetChannelId: channel },
+            { targetChannelId: channel, enabled: false, schedule: '', timeZone: '', emptyLine: false },
+            d.clock.now(),
+          );
+        return show(`Digests go to <#${channel}>.`);
+      }
+      case 'retention': {
+        if (value === 'off') {
+          await settings.updateWorkspace(PLATFORM, teamId, { retentionDays: null });
+          return show(
+            `Retention is back to the default: results older than ${DEFAULT_RETENTION_DAYS} days are deleted.`,
+          );
+        }
+        const days = Number(value);
+        if (!Number.isInteger(days) || days < 1 || days > 3650)
+          return 'Use `/emotion settings retention <days>` (1–3650) or `/emotion settings retention off`.';
+        await settings.updateWorkspace(PLATFORM, teamId, { retentionDays: days });
+        return show(`Results older than ${days} days will be deleted.`);
+      }
+      default:
+        return show(`I don't know the setting \`${what.slice(0, 30)}\`.`);
+    }
+  }
+
+  return { digestPreview, settingsCommand };
+}
