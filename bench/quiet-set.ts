@@ -170,3 +170,19 @@ function rms(samples: Float32Array): number {
   for (const v of samples) sum += v * v;
   return Math.sqrt(sum / Math.max(1, samples.length));
 }
+
+/**
+ * Recorded room tone: the first 0.25 s of each RAVDESS and SAVEE clip (both start with a pause before the
+ * voice), looped to 5 s. The loop's seams are the only thing that changes in it.
+ */
+export function recordedRoomTone(clips: readonly SpeechClip[]): NonSpeech[] {
+  const head = SAMPLE_RATE / 4;
+  return clips
+    .filter((c) => c.corpus === 'ravdess' || c.corpus === 'savee')
+    .map((c) => {
+      const out = new Float32Array(SECONDS * SAMPLE_RATE);
+      for (let at = 0; at < out.length; at += head)
+        out.set(c.samples.subarray(0, Math.min(head, out.length - at)), at);
+      return { name: `room tone recorded before the voice in ${c.file}`, samples: out };
+    });
+}

