@@ -1,3 +1,4 @@
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorageMonitor } from '../../support/twins.ts';
 import {
@@ -59,26 +60,21 @@ describe('final replies: retried, then replaced (fake Slack, real Bolt)', () => 
 });
 
 describe('a result that could not be saved still reaches the user, saying so', () => {
-  it('the result carries the "could not be saved" line', async () => {
-    h = await startHarness({
-      analysisStore: (store) => ({
-        ...store,
-        get: (id) => store.get(id),
-        userHistory: (...a) => store.userHistory(...a),
-        channelAnalyses: (...a) => store.channelAnalyses(...a),
-        deleteUser: (...a) => store.deleteUser(...a),
-        purgeOlderThan: (...a) => store.purgeOlderThan(...a),
-        purgeByWorkspace: (...a) => store.purgeByWorkspace(...a),
-        close: () => store.close(),
-        save: async () => {
-          throw new Error('database is locked');
-        },
-      }),
-    });
-    await sendClip(h);
-    const { update } = await waitForReply(h);
-    expect(blocksText(update.args)).toMatch(/Emotions heard/);
-    expect(blocksText(update.args)).toMatch(/could not be saved/);
+  it('with the database write-locked by another connection past the wait, the result arrives with the "could not be saved" line', async () => {
+    h = await startHarness({ lockWaitMs: 300 });
+    // A real SQLite write lock held by a second connection for the whole analysis.
+    const locker = new DatabaseSync(h.dbPath);
+    locker.exec('BEGIN IMMEDIATE');
+    try {
+      await sendClip(h);
+      const { update } = await waitForReply(h);
+      expect(blocksText(update.args)).toMatch(/Emotions heard/);
+      expect(blocksText(update.args)).toMatch(/could not be saved/);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    expect(await h.store.userHistory('slack', 'U0ALICE', 5)).toHaveLength(0);
   });
 });
 

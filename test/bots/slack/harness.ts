@@ -68,13 +68,18 @@ export interface HarnessOptions {
   readonly classifier?: EmotionClassifier;
   /** Wraps the results store the analyses are saved to (e.g. one whose save fails). */
   readonly analysisStore?: (store: SqliteStore) => AnalysisStore;
+  /** How long the results store waits for another connection's lock (default: the store's 30 s). */
+  readonly lockWaitMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const fake = options.fake ?? (await FakeSlack.start());
   const dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-'));
   const dbPath = join(dir, 'bot.db');
-  const store = new SqliteStore({ path: dbPath });
+  const store = new SqliteStore({
+    path: dbPath,
+    ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+  });
   const settings = new SqliteSettingsStore({ path: dbPath });
   const digests = options.digestClock ? new SqliteDigestStore({ path: dbPath }) : undefined;
   const logs = new LogSink();
