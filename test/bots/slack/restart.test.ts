@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeSlack } from './fake-slack.ts';
-import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL, fileMessage, slackFile } from './harness.ts';
+import { BOT_TOKEN, fileMessage, slackFile } from './harness.ts';
+import { startSlackProcess } from './process.ts';
 
 let children: ChildProcess[] = [];
 let fake: FakeSlack | undefined;
@@ -18,38 +19,13 @@ afterEach(async () => {
   dir = undefined;
 });
 
-/** `npm run start:slack` as a process on `db`, its combined output. */
-function startApp(f: FakeSlack, db: string) {
-  const child = spawn(process.execPath, ['src/bots/slack/main.ts'], {
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: f.apiUrl,
-      SLACK_TEST_FILE_HOST: f.host,
-      MODEL_DIR: FIXTURE_MODEL,
-      INFERENCE_DEVICE: 'cpu',
-      INFERENCE_WORKERS: '1',
-      DATABASE_PATH: db,
-      LOG_LEVEL: 'debug',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const out = { text: '' };
-  child.stdout?.on('data', (d) => (out.text += String(d)));
-  child.stderr?.on('data', (d) => (out.text += String(d)));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { child, out, exited };
-}
-
 describe('kill -9 mid-analysis, restart on the same database (real processes)', () => {
   it('"Analyzing…" is updated exactly once into the restart message, and Slack\'s redelivery of the event after the restart is dropped', async () => {
     fake = await FakeSlack.start();
     const f = fake;
     dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-restart-'));
     const db = join(dir, 'bot.db');
-    const first = startApp(f, db);
+    const first = startSlackProcess(f, db, children);
     await f.waitFor(() => /Slack app started/.test(first.out.text), 20_000, 'the app to connect');
 
     f.fileDelayMs = 60_000; // the download hangs: the job is in flight
@@ -64,7 +40,7 @@ describe('kill -9 mid-analysis, restart on the same database (real processes)', 
     await first.exited;
     f.fileDelayMs = 0;
 
-    const second = startApp(f, db);
+    const second = startSlackProcess(f, db, children);
     await f.waitFor(
       () => /answered work left unfinished by the last run/.test(second.out.text),
       20_000,
