@@ -260,6 +260,8 @@ def main() -> None:
     ap.add_argument("--partial", action="store_true", help="only the feature shards already cached (a random sample)")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
+    if args.partial:
+        cfg["run_id"] += "-partial"
     torch.set_num_threads(1)
     ds = build_dataset(cfg, partial=args.partial)
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)

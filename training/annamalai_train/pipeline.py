@@ -145,6 +145,9 @@ def main() -> None:
                     help="all: use only the feature shards already cached (a random sample), extract nothing")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
+    if args.partial:  # a measurement on the cached sample: its own report folder, and it never ships
+        cfg["run_id"] += "-partial"
+        cfg["partial_features"] = True
     if args.stage == "verify":
         from .verify import verify
 
