@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -100,5 +100,43 @@ describe('kill -9 mid-analysis, then a restart on the same database (real proces
     expect(edits()).toHaveLength(1);
     expect(f.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(third.out.text + second.out.text + first.out.text).not.toContain(TOKEN);
+  });
+});
+
+describe('the database directory deleted while the bot runs (real process)', () => {
+  it('logs it loudly, DMs the owner once, and refuses new voice messages instead of analysing them', async () => {
+    fake = new FakeDiscord();
+    await fake.listen();
+    const f = fake;
+    const dataDir = join(dir, 'lost');
+    mkdirSync(dataDir);
+    const bot = startBot(f, join(dataDir, 'bot.db'));
+    await f.waitFor(() => /discord bot ready/.test(bot.out.text), 20_000, 'the bot to log in');
+    rmSync(dataDir, { recursive: true, force: true });
+    await f.waitFor(() => /STORAGE LOST/.test(bot.out.text), 20_000, 'the loss to be noticed');
+    const ownerDm = f.dmChannel(f.owner);
+    const notice = await f.waitFor(
+      () => f.channelRequests(ownerDm).find((r) => r.method === 'POST'),
+      20_000,
+      "the owner's DM",
+    );
+    expect(String((notice.body as Any)?.content)).toMatch(/lost its database/);
+
+    const erin = f.user('erin');
+    const dm = f.dmChannel(erin);
+    const att = f.attachment({
+      name: 'v.ogg',
+      bytes: fixture('speech-stereo.opus.ogg'),
+      contentType: 'audio/ogg',
+    });
+    f.sendMessage(f.message({ author: erin, guild: false, channelId: dm, voice: true, attachments: [att] }));
+    const refusal = await f.waitFor(
+      () => f.channelRequests(dm).find((r) => r.method === 'POST'),
+      20_000,
+      'the refusal',
+    );
+    expect(String((refusal.body as Any)?.content)).toMatch(/I cannot store results right now/);
+    expect(f.requests.some((r) => r.path.startsWith('/attachments/'))).toBe(false);
+    expect(f.channelRequests(ownerDm).filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 });
