@@ -10,10 +10,13 @@ from typing import Any
 from .report import _f, choice_lines, headline_table
 
 GRAPH_TEXT = {
-    "whisper": "OpenAI Whisper base encoder cut after block {depth} (of 6), 5-s window = 250 positions (the first 250 "
-               "positional embeddings), mean+std pooling of each block's output, learned softmax weighting of the "
-               "blocks, MLP head. Its `embedding` output is the pooled, weighted 1024-d vector (for a per-user voice "
-               "baseline).",
+    "whisper": "Loudness normalisation (the loudest 20 % of 25-ms frames of the window to -20 dBFS, gain at most "
+               "+50 dB), then OpenAI Whisper base encoder cut after block {depth} (of 6), 5-s window = 250 positions "
+               "(the first 250 positional embeddings), mean+std pooling of each block's output, learned softmax "
+               "weighting of the blocks, {head}; the logits are divided by a temperature that grows with how "
+               "unfamiliar the recording is (distance of the embedding to the training data), so the runtime's "
+               "softmax is the calibrated confidence. Its `embedding` output is the pooled, weighted 1024-d vector "
+               "(for a per-user voice baseline).",
     "melstats": "Whisper's log-mel front end, per-band mean/std/delta-std statistics, MLP head (trained from "
                 "scratch). `embedding` = the 242 statistics.",
     "yamnet": "YAMNet (AudioSet MobileNetV1, Apache-2.0) on 0.96-s patches, mean+std of its 1024-d patch embeddings, "
@@ -39,7 +42,9 @@ def card(res: dict[str, Any]) -> str:
     for f in files:
         k = f.removesuffix(".onnx")
         if k in GRAPH_TEXT:
-            L.append(f"- `{f}`: " + GRAPH_TEXT[k].format(depth=depth))
+            hidden = res["selection"]["results"][res["selection"]["chosen"]]["recipe"]["hidden"]
+            head = "linear probe" if hidden == 0 else f"MLP head ({hidden} hidden units)"
+            L.append(f"- `{f}`: " + GRAPH_TEXT[k].format(depth=depth, head=head))
     if stacked:
         L.append("- `meta.onnx`: the report's meta learner, 18 -> 128 -> 128 -> 128 -> 9, ReLU, dropout 0.3, trained "
                  "on out-of-fold base logits (5 speaker-disjoint folds). Input `logits`, output `meta_logits`.")
@@ -94,11 +99,12 @@ def card(res: dict[str, Any]) -> str:
                   f"{k} {b / 1e6:.2f} MB" for k, b in res["model_bytes"].items()) + ".", ""]
     L += ["Full report: `training/reports/" + res["run_id"] + "/report.md`. Rebuild: `make -C training all`.", "",
           "## Data and licences", "",
-          "Trained on 9 acted corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, emotiontts, ASED, "
-          "TurEV-DB; 8 languages); no corpus audio is in this repository. Whisper weights: MIT (OpenAI). "
-          "RAVDESS CC BY-NC-SA 4.0, TESS CC BY-NC-ND 4.0, EmoDB research use, Indian EmoSpeech and emotiontts "
-          "CC BY-NC-SA 4.0, TurEV-DB CC BY-NC-ND 4.0, EMOVO/BAVED/ASED no licence stated. **The trained model is "
-          "for non-commercial use only.** All corpora are acted speech: expect lower scores on natural speech.", ""]
+          "Trained on 11 acted corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, emotiontts, ASED, "
+          "TurEV-DB, AESDD, SAVEE; 9 languages); no corpus audio is in this repository. Whisper weights: MIT "
+          "(OpenAI). RAVDESS CC BY-NC-SA 4.0, TESS CC BY-NC-ND 4.0, EmoDB and SAVEE research use, Indian EmoSpeech "
+          "and emotiontts CC BY-NC-SA 4.0, TurEV-DB CC BY-NC-ND 4.0, EMOVO/BAVED/ASED/AESDD no licence stated. "
+          "**The trained model is for non-commercial use only.** All corpora are acted speech: expect lower scores "
+          "on natural speech.", ""]
     return "\n".join(L)
 
 

@@ -76,6 +76,23 @@ def ship_gate(res: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
             f"at most {prev['max_speaker_drop']} below the previous model's"}
 
 
+def previous_model_numbers(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The previous model's numbers to print beside the new ones: its report's whole-corpus hold-outs (its own
+    protocol: 9 corpora) and, from `python -m annamalai_train.levels` on its graph, the corpora it never heard,
+    its confidence and its quiet-speech curve."""
+    out: dict[str, Any] = {}
+    rep = Path(cfg["paths"].get("previous_report", "/nonexistent"))
+    if rep.is_file():
+        groups = json.loads(rep.read_text()).get("held_out_groups", {})
+        out["previous_loco"] = {g: t["shipped"]["weighted_f1"] for g, t in groups.items() if "shipped" in t}
+    study = Path(cfg["paths"].get("previous_study", "/nonexistent"))
+    if study.is_file():
+        out["previous_model"] = json.loads(study.read_text())
+        for c, sc in out["previous_model"].get("unseen_corpora", {}).get("scores", {}).items():
+            out.setdefault("previous_loco", {})[f"corpus {c}"] = sc["weighted_f1"]
+    return out
+
+
 def stacked_name(b: str, class_weighted: bool) -> str:
     return f"stacked whisper+{b}" + (" (class-weighted CE, the report's)" if class_weighted else " (plain CE)")
 
@@ -262,6 +279,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     }
     assert not set(ds.speaker[dev]) & set(ds.speaker[test]), "speaker in two splits"
 
+    res.update(previous_model_numbers(cfg))
     prev = json.loads((rep_dir / "report.json").read_text()) if (rep_dir / "report.json").exists() else {}
     if "per_speaker_standardisation" in prev:
         res["per_speaker_standardisation"] = prev["per_speaker_standardisation"]
