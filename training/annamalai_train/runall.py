@@ -500,7 +500,7 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
         save(res, rep_dir)
     if cfg.get("random_protocol", True):
         extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship, key)
-    if "per_speaker_standardisation" not in res:
+    if "per_speaker_standardisation" not in res and cfg.get("standardisation_curve", True):
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
     res["total_time_s"] = time.time() - t_start

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from annamalai_train.runall import previous_model_numbers, ship_gate
+
+
+def gate_inputs(loco_new: float, f1_new: float, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    res = {"selection": {"chosen": "probe", "results": {"current": {"loco_mean": 0.30}, "probe": {"loco_mean": loco_new}}},
+           "test": {"test_clean": {"whisper": {"weighted_f1": f1_new}}}, "shipped_column": "whisper"}
+    cfg = {"recipes": [{"name": "current"}], "previous_model": {"held_out_speakers_weighted_f1": 0.827,
+                                                               "max_speaker_drop": 0.01},
+           "partial_features": partial}
+    return res, cfg
+
+
+def test_ship_gate_ships_only_a_loco_win_that_keeps_unseen_speakers_within_a_point() -> None:
+    assert ship_gate(*gate_inputs(0.40, 0.82))["ship"]
+    assert not ship_gate(*gate_inputs(0.29, 0.90))["ship"]  # worse on unseen corpora
+    assert not ship_gate(*gate_inputs(0.40, 0.81))["ship"]  # loses more than a point on unseen speakers
+    assert not ship_gate(*gate_inputs(0.40, 0.83, partial=True))["ship"]  # trained on a sample of the clips
+
+
+def test_previous_model_numbers_merge_its_report_and_its_graph_on_corpora_it_never_heard(tmp_path: Path) -> None:
+    rep, study = tmp_path / "report.json", tmp_path / "previous.json"
+    rep.write_text(json.dumps({"held_out_groups": {"corpus emodb": {"shipped": {"weighted_f1": 0.6}}}}))
+    study.write_text(json.dumps({"unseen_corpora": {"scores": {"savee": {"weighted_f1": 0.3}}}}))
+    out = previous_model_numbers({"paths": {"previous_report": str(rep), "previous_study": str(study)}})
+    assert out["previous_loco"] == {"corpus emodb": 0.6, "corpus savee": 0.3}
+    assert previous_model_numbers({"paths": {}}) == {}
