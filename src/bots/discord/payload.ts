@@ -1,9 +1,9 @@
 import type { APIEmbed } from 'discord.js';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { StoredAnalysis } from '../../core/records.ts';
-import { summarize } from '../../core/summary.ts';
 import { renderTimelineChart } from '../shared/chart.ts';
 import { NOT_SAVED_LINE, notSaved } from '../shared/not-saved.ts';
+import { resultFromStored } from '../shared/stored-result.ts';
 import type { OkResult } from '../shared/text.ts';
 import { CHART_NAME, resultEmbed, resultTitle } from './render.ts';
 
@@ -30,14 +30,10 @@ export function replyPayload(outcome: JobOutcome, what: string, model: ModelInfo
 
 /** A result as it was stored, rendered again (a restarted process answering work it had finished). */
 export async function storedOutcome(stored: StoredAnalysis, model: ModelInfo): Promise<JobOutcome> {
-  if (stored.outcome.status !== 'ok') throw new Error('internal: not a successful analysis');
-  const { segments } = stored.outcome;
-  const result: OkResult = {
-    status: 'ok',
-    durationS: stored.durationS,
-    segments,
-    summary: summarize({ durationS: stored.durationS, segments, droppedTailS: 0, model }),
-    saved: { ok: true, analysis: stored },
+  const result = resultFromStored(stored, model);
+  return {
+    kind: 'ok',
+    result,
+    chart: await renderTimelineChart(result.segments, { labels: model.trainedLabels }),
   };
-  return { kind: 'ok', result, chart: await renderTimelineChart(segments, { labels: model.trainedLabels }) };
 }

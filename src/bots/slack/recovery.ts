@@ -1,11 +1,11 @@
 import type { webApi } from '@slack/bolt';
 import type { JobRecord, ModelInfo } from '../../core/ports.ts';
 import type { StoredAnalysis } from '../../core/records.ts';
-import { summarize } from '../../core/summary.ts';
 import type { Logger } from '../../log.ts';
 import { RESTARTED_TEXT } from '../shared/refusals.ts';
 import type { ReplyRetryPolicy } from '../shared/reply-retry.ts';
 import type { RecoveryAnswer } from '../shared/restart-recovery.ts';
+import { resultFromStored } from '../shared/stored-result.ts';
 import { errorMessage, resultMessage } from './blocks.ts';
 import { finishReply, type SlackReplyHandle } from './final-reply.ts';
 
@@ -31,12 +31,12 @@ export function slackRecovery(
     async answer(job: JobRecord, handle, stored: StoredAnalysis | undefined) {
       if (!handle) throw new Error(`job ${job.id}: unreadable reply handle`);
       let message = errorMessage(RESTARTED_TEXT);
-      if (stored?.outcome.status === 'ok') {
-        const { segments } = stored.outcome;
+      if (stored) {
+        const result = resultFromStored(stored, model);
         message = resultMessage({
-          durationS: stored.durationS,
-          segments,
-          summary: summarize({ durationS: stored.durationS, segments, droppedTailS: 0, model }),
+          durationS: result.durationS,
+          segments: result.segments,
+          summary: result.summary,
           model,
           sourceName: stored.sourceName,
           speakerId: stored.userId,

@@ -1,11 +1,15 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MemoryStorageMonitor } from '../../support/twins.ts';
+import { answerUnfinishedJobs } from '../../../src/bots/shared/restart-recovery.ts';
+import { slackRecovery } from '../../../src/bots/slack/recovery.ts';
+import { createLogger } from '../../../src/log.ts';
+import { MemoryJobJournal, MemoryStorageMonitor } from '../../support/twins.ts';
 import {
   blocksText,
   closeClassifier,
   fileMessage,
   type Harness,
+  sharedClassifier,
   slackFile,
   startHarness,
   waitForReply,
@@ -116,5 +120,92 @@ describe('storage lost: new clips refused, the workspace owner told once', () =>
     expect(harness.fake.callsOf('chat.postMessage')).toHaveLength(1);
     expect(harness.fake.fileRequests).toHaveLength(0);
     expect(harness.logs.text).toMatch(/STORAGE LOST/);
+  });
+});
+
+describe('accepted work and restart recovery (job journal)', () => {
+  it('a clip is refused with the storage text when the journal cannot record it (nothing is downloaded)', async () => {
+    const jobs = new MemoryJobJournal();
+    jobs.open = async () => Promise.reject(new Error('disk I/O error'));
+    h = await startHarness({ deps: { jobs } });
+    await sendClip(h);
+    const refusal = await h.fake.waitFor(
+      () => h?.fake.callsOf('chat.postEphemeral')[0],
+      20_000,
+      'the refusal',
+    );
+    expect(String(refusal.args.text)).toMatch(/I cannot store results right now/);
+    await h.bot.idle();
+    expect(h.fake.callsOf('chat.postMessage')).toHaveLength(0);
+    expect(h.fake.fileRequests).toHaveLength(0);
+  });
+
+  it('a job is open while its clip is analysed and closed once answered, with the reply and result recorded', async () => {
+    const jobs = new MemoryJobJournal();
+    h = await startHarness({ deps: { jobs } });
+    await sendClip(h);
+    const { post } = await waitForReply(h);
+    const [job] = [...jobs.jobs.values()];
+    expect(job?.closed).toBe(true);
+    expect(JSON.parse(String(job?.reply))).toEqual({
+      channel: 'D0ALICE',
+      threadTs: post.args.thread_ts,
+      ts: post.reply?.ts,
+    });
+    expect(job?.analysisId).toBe((await h.store.userHistory('slack', 'U0ALICE', 1))[0]?.id);
+  });
+
+  it('after a restart, "Analyzing…" of a job whose result was stored is updated into that result, once', async () => {
+    h = await startHarness();
+    const harness = h;
+    const stored = await harness.store.save({
+      platform: 'slack',
+      userId: 'U0ALICE',
+      channelId: 'D0ALICE',
+      sourceName: 'earlier.m4a',
+      durationS: 5,
+      model: { id: 'm', version: '1' },
+      createdAt: new Date(),
+      outcome: {
+        status: 'ok',
+        segments: [
+          {
+            index: 0,
+            startS: 0,
+            endS: 5,
+            kind: 'speech',
+            band: 'green',
+            probabilities: { neutral: 0.9, sad: 0.1 },
+            top: [
+              { label: 'neutral', confidence: 0.9 },
+              { label: 'sad', confidence: 0.1 },
+            ],
+          },
+        ],
+      },
+    });
+    const jobs = new MemoryJobJournal();
+    const id = await jobs.open({
+      platform: 'slack',
+      userId: 'U0ALICE',
+      reply: JSON.stringify({ channel: 'D0ALICE', threadTs: '1.000100', ts: '2.000100' }),
+      createdAt: new Date(),
+    });
+    await jobs.setAnalysis(id, stored.id);
+    const model = (await sharedClassifier()).info;
+    const recovery = slackRecovery(harness.bot.app.client, model, createLogger('error'), FAST_RETRY);
+    const deps = { jobs, store: harness.store, log: createLogger('error') };
+    expect(await answerUnfinishedJobs(await jobs.unfinished('slack'), deps, recovery)).toEqual({
+      answered: 1,
+      failed: 0,
+    });
+    expect(await answerUnfinishedJobs(await jobs.unfinished('slack'), deps, recovery)).toEqual({
+      answered: 0,
+      failed: 0,
+    });
+    const updates = harness.fake.callsOf('chat.update');
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.args.ts).toBe('2.000100');
+    expect(blocksText(updates[0]?.args ?? {})).toMatch(/Emotions heard in “earlier\.m4a”/);
   });
 });
