@@ -1,17 +1,15 @@
-import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
+import type { SQLInputValue } from 'node:sqlite';
 import type {
   DigestConfig,
   DigestConfigPatch,
   DigestKey,
   DigestOutcome,
   DigestRun,
-  DigestRunStatus,
   DigestStore,
 } from '../core/ports.ts';
 import { attach, Database, type DatabaseOptions } from './database.ts';
+import { finishValues, nextConfigValues, type Row, toConfig, toRun } from './rows.ts';
 import { readRetentions } from './settings-store.ts';
-
-type Row = Record<string, SQLOutputValue>;
 
 /**
  * Digest configuration, digest claims and job runs in the bots' SQLite file (tables of migration 3).
@@ -68,14 +66,6 @@ export class SqliteDigestStore implements DigestStore {
         .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
         .get(key.platform, key.workspaceId, key.channelId) as Row | undefined;
       const current = row ? toConfig(row) : undefined;
-      const base = current ?? { ...defaults, ...key, activeSince: now };
-      const next = { ...base, ...definedOnly(patch) };
-      // A new schedule, zone or switching on starts afresh: no digest for fires before now.
-      const restart =
-        !current ||
-        next.schedule !== current.schedule ||
-        next.timeZone !== current.timeZone ||
-        (next.enabled && !current.enabled);
       db.prepare(
         `INSERT INTO digest_configs (platform, workspace_id, channel_id, target_channel_id, enabled, schedule,
              time_zone, empty_line, active_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -83,18 +73,7 @@ export class SqliteDigestStore implements DigestStore {
              target_channel_id = excluded.target_channel_id, enabled = excluded.enabled,
              schedule = excluded.schedule, time_zone = excluded.time_zone, empty_line = excluded.empty_line,
              active_since = excluded.active_since, updated_at = excluded.updated_at`,
-      ).run(
-        key.platform,
-        key.workspaceId,
-        key.channelId,
-        next.targetChannelId,
-        next.enabled ? 1 : 0,
-        next.schedule,
-        next.timeZone,
-        next.emptyLine ? 1 : 0,
-        restart ? now.getTime() : base.activeSince.getTime(),
-        now.getTime(),
-      );
+      ).run(...nextConfigValues(key, current, patch, defaults, now));
     });
     const saved = await this.config(key.platform, key.workspaceId, key.channelId);
     if (!saved) throw new Error('digest config vanished');
@@ -147,16 +126,7 @@ export class SqliteDigestStore implements DigestStore {
           `UPDATE digest_runs SET status = ?, message_id = ?, next_attempt_at = ?, error = ?
          WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?`,
         )
-        .run(
-          outcome.status,
-          outcome.status === 'posted' ? outcome.messageId : null,
-          outcome.status === 'failed' ? (outcome.nextAttemptAt?.getTime() ?? null) : null,
-          outcome.status === 'failed' ? outcome.error.slice(0, 500) : null,
-          key.platform,
-          key.workspaceId,
-          key.channelId,
-          key.periodStart,
-        ),
+        .run(...finishValues(outcome), key.platform, key.workspaceId, key.channelId, key.periodStart),
     );
   }
 
@@ -208,38 +178,4 @@ export class SqliteDigestStore implements DigestStore {
   #all(sql: string, ...params: SQLInputValue[]): Promise<Row[]> {
     return this.#database.read((db) => db.prepare(sql).all(...params) as Row[]);
   }
-}
-
-function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function toConfig(row: Row): DigestConfig {
-  return {
-    platform: String(row.platform),
-    workspaceId: String(row.workspace_id),
-    channelId: String(row.channel_id),
-    targetChannelId: String(row.target_channel_id),
-    enabled: row.enabled === 1,
-    schedule: String(row.schedule),
-    timeZone: String(row.time_zone),
-    emptyLine: row.empty_line === 1,
-    activeSince: new Date(Number(row.active_since)),
-  };
-}
-
-function toRun(row: Row): DigestRun {
-  return {
-    platform: String(row.platform),
-    workspaceId: String(row.workspace_id),
-    channelId: String(row.channel_id),
-    periodStart: Number(row.period_start),
-    periodEnd: Number(row.period_end),
-    status: String(row.status) as DigestRunStatus,
-    attempts: Number(row.attempts),
-    claimedBy: String(row.claimed_by),
-    messageId: row.message_id == null ? null : String(row.message_id),
-    nextAttemptAt: row.next_attempt_at == null ? null : Number(row.next_attempt_at),
-    error: row.error == null ? null : String(row.error),
-  };
 }

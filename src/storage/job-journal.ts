@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { SQLOutputValue } from 'node:sqlite';
 import type { JobJournal, JobRecord } from '../core/ports.ts';
 import { attach, type Database, type DatabaseOptions } from './database.ts';
-
-type Row = Record<string, SQLOutputValue>;
+import { type Row, toJob } from './rows.ts';
 
 /** Accepted work in the jobs table (migration 4): written before the user is told "Listening…". */
 export class SqliteJobJournal implements JobJournal {
@@ -49,14 +47,7 @@ export class SqliteJobJournal implements JobJournal {
           .prepare('SELECT * FROM jobs WHERE platform = ? AND closed_at IS NULL ORDER BY created_at, rowid')
           .all(platform) as Row[],
     );
-    return rows.map((row) => ({
-      id: String(row.id),
-      platform: String(row.platform),
-      userId: String(row.user_id),
-      reply: String(row.reply),
-      analysisId: row.analysis_id == null ? null : String(row.analysis_id),
-      createdAt: new Date(Number(row.created_at)),
-    }));
+    return rows.map(toJob);
   }
 
   /** Closes the connection only when this journal opened it. */

@@ -1,8 +1,7 @@
-import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../core/ports.ts';
 import { attach, Database, type DatabaseOptions } from './database.ts';
-
-type Row = Record<string, SQLOutputValue>;
+import { type Row, toRetention, toWorkspace } from './rows.ts';
 
 /** Bot settings and opt-outs in the same SQLite database as the results (tables of migration 2). */
 export class SqliteSettingsStore implements SettingsStore {
@@ -104,11 +103,7 @@ function readWorkspace(db: DatabaseSync, platform: string, workspaceId: string):
       'SELECT channel_id FROM auto_analysis_channels WHERE platform = ? AND workspace_id = ? ORDER BY created_at, channel_id',
     )
     .all(platform, workspaceId) as Row[];
-  return {
-    autoAnalysisChannels: channels.map((c) => String(c.channel_id)),
-    digestChannelId: row?.digest_channel_id == null ? null : String(row.digest_channel_id),
-    retentionDays: row?.retention_days == null ? null : Number(row.retention_days),
-  };
+  return toWorkspace(row, channels);
 }
 
 /** Workspaces of a platform with an explicit retention, in days (what the retention purge applies). */
@@ -121,5 +116,5 @@ export function readRetentions(
       'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = ? AND retention_days IS NOT NULL',
     )
     .all(platform) as Row[];
-  return rows.map((r) => ({ workspaceId: String(r.workspace_id), retentionDays: Number(r.retention_days) }));
+  return rows.map(toRetention);
 }

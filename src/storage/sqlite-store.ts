@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
-import { isErrorCode } from '../core/errors.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import type { AnalysisStore, TimeRange } from '../core/ports.ts';
-import type { AnalysisRecord, Band, SegmentResult, StoredAnalysis } from '../core/records.ts';
+import type { AnalysisRecord, StoredAnalysis } from '../core/records.ts';
 import { attach, type Database, type DatabaseOptions } from './database.ts';
-
-type Row = Record<string, SQLOutputValue>;
+import {
+  ANALYSIS_COLUMNS,
+  analysisValues,
+  type Row,
+  SEGMENT_COLUMNS,
+  segmentValues,
+  toAnalysis,
+} from './rows.ts';
 
 /** Options of a store that opens its own connection (tests, benches); processes share one Database. */
 export type SqliteStoreOptions = DatabaseOptions;
@@ -34,43 +39,13 @@ export class SqliteStore implements AnalysisStore {
     const { outcome } = record;
     await this.#database.write((db) => {
       db.prepare(
-        `INSERT INTO analyses (id, platform, workspace_id, channel_id, user_id, source_id, source_name,
-             duration_s, model_id, model_version, created_at, status, error_code, error_message)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        record.platform,
-        record.workspaceId ?? null,
-        record.channelId ?? null,
-        record.userId ?? null,
-        record.sourceId ?? null,
-        record.sourceName ?? null,
-        record.durationS,
-        record.model.id,
-        record.model.version,
-        record.createdAt.getTime(),
-        outcome.status,
-        outcome.status === 'failed' ? outcome.error.code : null,
-        outcome.status === 'failed' ? outcome.error.message : null,
-      );
+        `INSERT INTO analyses (${ANALYSIS_COLUMNS.join(', ')}) VALUES (${marks(ANALYSIS_COLUMNS.length)})`,
+      ).run(...analysisValues(id, record));
       if (outcome.status !== 'ok') return;
       const insert = db.prepare(
-        `INSERT INTO segments (analysis_id, idx, start_s, end_s, silence, probabilities, top, band)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO segments (${SEGMENT_COLUMNS.join(', ')}) VALUES (${marks(SEGMENT_COLUMNS.length)})`,
       );
-      for (const s of outcome.segments) {
-        const speech = s.kind === 'speech';
-        insert.run(
-          id,
-          s.index,
-          s.startS,
-          s.endS,
-          speech ? 0 : 1,
-          speech ? JSON.stringify(s.probabilities) : null,
-          speech ? JSON.stringify(s.top) : null,
-          speech ? s.band : null,
-        );
-      }
+      for (const s of outcome.segments) insert.run(...segmentValues(id, s));
     });
     return { ...record, id };
   }
@@ -147,48 +122,15 @@ export class SqliteStore implements AnalysisStore {
 }
 
 function hydrate(db: DatabaseSync, row: Row): StoredAnalysis {
-  const optional = (column: string, key: string) =>
-    row[column] === null || row[column] === undefined ? {} : { [key]: String(row[column]) };
-  const base = {
-    id: String(row.id),
-    platform: String(row.platform),
-    ...optional('workspace_id', 'workspaceId'),
-    ...optional('channel_id', 'channelId'),
-    ...optional('user_id', 'userId'),
-    ...optional('source_id', 'sourceId'),
-    ...optional('source_name', 'sourceName'),
-    durationS: Number(row.duration_s),
-    model: { id: String(row.model_id), version: String(row.model_version) },
-    createdAt: new Date(Number(row.created_at)),
-  };
-  if (row.status === 'failed') {
-    const code = String(row.error_code);
-    return {
-      ...base,
-      outcome: {
-        status: 'failed',
-        // A code this version no longer knows is reported as a generic failure rather than dropped.
-        error: { code: isErrorCode(code) ? code : 'inference.failed', message: String(row.error_message) },
-      },
-    };
-  }
-  const segments = (
-    db.prepare('SELECT * FROM segments WHERE analysis_id = ? ORDER BY idx').all(base.id) as Row[]
-  ).map((s): SegmentResult => {
-    const common = { index: Number(s.idx), startS: Number(s.start_s), endS: Number(s.end_s) };
-    if (s.silence === 1) return { ...common, kind: 'silence' };
-    return {
-      ...common,
-      kind: 'speech',
-      probabilities: JSON.parse(String(s.probabilities)),
-      top: JSON.parse(String(s.top)),
-      band: parseBand(s.band),
-    };
-  });
-  return { ...base, outcome: { status: 'ok', segments } };
+  const segments =
+    row.status === 'failed'
+      ? []
+      : (db
+          .prepare('SELECT * FROM segments WHERE analysis_id = ? ORDER BY idx')
+          .all(String(row.id)) as Row[]);
+  return toAnalysis(row, segments);
 }
 
-function parseBand(value: SQLOutputValue | undefined): Band {
-  if (value === 'green' || value === 'orange' || value === 'red') return value;
-  throw new Error(`corrupt segment row: band ${String(value)}`);
+function marks(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
 }
