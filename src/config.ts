@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { DecodeLimits } from './core/ports.ts';
 
 const positiveNumber = z.coerce.number().positive();
+const positiveInt = z.coerce.number().int().positive();
+/** An empty variable (`WEB_TOKEN=`) means unset, not an empty secret. */
+const optionalSecret = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().min(16, 'must be at least 16 characters').optional(),
+);
 
 /** Everything the process reads from its environment, validated once at start. */
 const schema = z.object({
@@ -14,6 +20,15 @@ const schema = z.object({
   MAX_DURATION_S: positiveNumber.default(600),
   DECODE_TIMEOUT_S: positiveNumber.default(120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The web page and HTTP API (`annamalai serve`, src/web).
+  WEB_HOST: z.string().min(1).default('127.0.0.1'),
+  WEB_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Required when WEB_HOST is not a loopback address: a bearer token for the API, the password of the page. */
+  WEB_TOKEN: optionalSecret,
+  WEB_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
+  WEB_UPLOAD_TIMEOUT_S: positiveNumber.default(60),
+  WEB_WORK_CONCURRENCY: positiveInt.default(1),
+  WEB_WORK_QUEUE_MAX: z.coerce.number().int().min(0).default(20),
 });
 
 export type Config = z.infer<typeof schema>;

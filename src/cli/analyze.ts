@@ -10,9 +10,9 @@ import {
 } from '../core/analyze.ts';
 import { AnnamalaiError, isAnnamalaiError } from '../core/errors.ts';
 import type { AudioInput } from '../core/ports.ts';
+import { toJsonLine } from '../core/report-json.ts';
 import type { Logger } from '../log.ts';
 import type { OutputFormat } from './args.ts';
-import { toJsonLine } from './json.ts';
 import { formatTable } from './table.ts';
 
 export interface AnalyzeRun {

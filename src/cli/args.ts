@@ -4,10 +4,13 @@ import type { DeviceSetting } from '../inference/index.ts';
 export const USAGE = `Usage:
   annamalai analyze FILE... [--format table|json] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
   annamalai diagnostics [--model DIR] [--device auto|cpu|cuda]
+  annamalai serve [--host HOST] [--port PORT] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
 
 analyze   prints each file's emotions per 5-second segment; --format json prints one JSON object per file
           per line; --db PATH also stores the results in SQLite. Exits 1 if any file failed, 2 on a usage error.
-Environment: see README (MODEL_DIR, INFERENCE_DEVICE, MAX_INPUT_MB, MAX_DURATION_S, LOG_LEVEL, ...).`;
+serve     the web page and HTTP API (default http://127.0.0.1:8080/); --db PATH stores results, never audio.
+          Any host but loopback needs WEB_TOKEN.
+Environment: see README (MODEL_DIR, INFERENCE_DEVICE, MAX_INPUT_MB, MAX_DURATION_S, WEB_TOKEN, LOG_LEVEL, ...).`;
 
 /** A command line that cannot be run as given: exit 2 with the reason and a pointer to --help. */
 export class UsageError extends Error {
@@ -18,10 +21,12 @@ const DEVICES: readonly DeviceSetting[] = ['auto', 'cpu', 'cuda'];
 const FORMATS = ['table', 'json'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 
-/** Settings given as flags; they override the environment (MODEL_DIR, INFERENCE_DEVICE). */
+/** Settings given as flags; they override the environment (MODEL_DIR, INFERENCE_DEVICE, WEB_HOST, WEB_PORT). */
 export interface FlagOverrides {
   readonly model?: string;
   readonly device?: DeviceSetting;
+  readonly host?: string;
+  readonly port?: string;
 }
 
 export type Command =
@@ -33,7 +38,8 @@ export type Command =
       readonly db?: string;
       readonly overrides: FlagOverrides;
     }
-  | { readonly kind: 'diagnostics'; readonly overrides: FlagOverrides };
+  | { readonly kind: 'diagnostics'; readonly overrides: FlagOverrides }
+  | { readonly kind: 'serve'; readonly db?: string; readonly overrides: FlagOverrides };
 
 /** Parses argv (without node and the script); throws UsageError naming the flag or argument at fault. */
 export function parseCommandLine(argv: readonly string[]): Command {
@@ -52,6 +58,20 @@ export function parseCommandLine(argv: readonly string[]): Command {
     ...(device !== undefined && { device }),
   };
   if (command === 'diagnostics') return { kind: 'diagnostics', overrides };
+  if (command === 'serve') {
+    if (files.length > 0) throw new UsageError(`serve takes no files ("${files[0]}")`);
+    return {
+      kind: 'serve',
+      ...(values.db !== undefined && { db: values.db }),
+      overrides: {
+        ...overrides,
+        ...(values.host !== undefined && { host: values.host }),
+        ...(values.port !== undefined && { port: values.port }),
+      },
+    };
+  }
+  if (values.host !== undefined || values.port !== undefined)
+    throw new UsageError('--host and --port are options of serve');
   if (command !== 'analyze') throw new UsageError(`unknown command "${command}"`);
   const format = oneOf('--format', values.format, FORMATS) ?? 'table';
   if (files.length === 0) throw new UsageError('give at least one audio file');
@@ -68,6 +88,8 @@ function parse(argv: readonly string[]) {
       db: { type: 'string' },
       model: { type: 'string' },
       device: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

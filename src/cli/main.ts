@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { runServe } from '../web/serve.ts';
 import { runAnalyze } from './analyze.ts';
 import { type FlagOverrides, parseCommandLine, USAGE } from './args.ts';
 import { printDiagnostics } from './diagnostics.ts';
@@ -21,6 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   logger = createLogger(config.LOG_LEVEL);
   if (command.kind === 'diagnostics') return printDiagnostics(config, logger);
+  if (command.kind === 'serve') return runServe(command, config, logger);
   return runAnalyze(command, config, logger);
 }
 
@@ -28,6 +30,8 @@ function environmentOf(overrides: FlagOverrides): Record<string, string> {
   return {
     ...(overrides.model !== undefined && { MODEL_DIR: overrides.model }),
     ...(overrides.device !== undefined && { INFERENCE_DEVICE: overrides.device }),
+    ...(overrides.host !== undefined && { WEB_HOST: overrides.host }),
+    ...(overrides.port !== undefined && { WEB_PORT: overrides.port }),
   };
 }
 

@@ -1,13 +1,20 @@
-import type { AnalysisResult } from '../core/analyze.ts';
-import type { ModelInfo } from '../core/ports.ts';
+import type { AnalysisResult } from './analyze.ts';
+import type { ModelInfo } from './ports.ts';
 
-/** The JSON Lines contract of `annamalai analyze --format json`: one object per input file (see README). */
-export function toJsonLine(file: string, result: AnalysisResult, model: ModelInfo): string {
+/**
+ * The JSON contract of one analysed file (README, "JSON contract"): `annamalai analyze --format json`
+ * prints it as one line per file and the web API answers with it, so both share this one serialiser.
+ */
+export function toReportJson(
+  file: string,
+  result: AnalysisResult,
+  model: Pick<ModelInfo, 'id' | 'version' | 'name' | 'fixture'>,
+): Record<string, unknown> {
   if (result.status === 'failed') {
-    return JSON.stringify({ file, error: { code: result.error.code, message: result.error.userMessage } });
+    return { file, error: { code: result.error.code, message: result.error.userMessage } };
   }
   const { summary } = result;
-  return JSON.stringify({
+  return {
     file,
     duration_s: round(result.durationS),
     model: { id: model.id, version: model.version, name: model.name, fixture: model.fixture },
@@ -36,7 +43,16 @@ export function toJsonLine(file: string, result: AnalysisResult, model: ModelInf
       silent_segments: summary.silentSegments,
       notes: summary.notes,
     },
-  });
+  };
+}
+
+/** One line of `analyze --format json`. */
+export function toJsonLine(
+  file: string,
+  result: AnalysisResult,
+  model: Pick<ModelInfo, 'id' | 'version' | 'name' | 'fixture'>,
+): string {
+  return JSON.stringify(toReportJson(file, result, model));
 }
 
 function round(value: number): number {

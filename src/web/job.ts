@@ -1,0 +1,80 @@
+import { humanWait, type RateLimiter } from '../bots/shared/rate-limit.ts';
+import { QueueFullError, ShuttingDownError, type WorkQueue } from '../bots/shared/work-queue.ts';
+import { type AnalysisResult, type AnalyzerDeps, analyzeRecording } from '../core/analyze.ts';
+import type { AudioInput, StorageMonitor } from '../core/ports.ts';
+import type { Logger } from '../log.ts';
+import { WebError } from './errors.ts';
+
+/**
+ * The web server's whole "run one analysis job" flow, in one place so that it can later enter the bots'
+ * shared job pipeline instead: admission (rate limit, storage, queue room), the bounded upload, the
+ * analysis on the shared bounded work queue, storage when a database is configured.
+ */
+export interface WebJobDeps {
+  readonly analyzer: AnalyzerDeps;
+  readonly queue: WorkQueue;
+  readonly limiter: RateLimiter;
+  /** Present only with a database: new work is refused while it is lost. */
+  readonly storageHealth?: StorageMonitor;
+  readonly logger: Logger;
+}
+
+export interface WebJobRequest {
+  /** Who the rate limit counts against (the client's address). */
+  readonly client: string;
+  /** Reads the recording; throws a WebError (too large, too slow, malformed). */
+  readonly upload: (signal: AbortSignal) => Promise<AudioInput & { readonly name: string }>;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
+export interface WebJobResult {
+  readonly file: string;
+  readonly result: AnalysisResult;
+  /** The anonymous id the result was stored under, when it was. */
+  readonly analysisId?: string;
+}
+
+/** Runs one job; refusals before the analysis are thrown as WebErrors, analysis failures are results. */
+export async function runWebJob(deps: WebJobDeps, request: WebJobRequest): Promise<WebJobResult> {
+  admit(deps, request.client);
+  const input = await request.upload(request.signal);
+  let result: AnalysisResult;
+  try {
+    result = await deps.queue.push((queueSignal) =>
+      analyzeRecording(
+        deps.analyzer,
+        input,
+        // No user, no file name: a stored web result is tied to nobody.
+        { platform: 'web' },
+        { signal: AbortSignal.any([queueSignal, request.signal]) },
+      ),
+    );
+  } catch (error) {
+    if (error instanceof QueueFullError) throw new WebError('inference.overloaded', { cause: error });
+    if (error instanceof ShuttingDownError) throw new WebError('request.restarting', { cause: error });
+    throw error;
+  }
+  if (result.status === 'failed') {
+    deps.logger.info({ code: result.error.code, err: result.error }, 'web analysis failed');
+  }
+  if (result.status === 'ok' && result.saved && !result.saved.ok) {
+    deps.logger.warn({ code: result.saved.error.code }, 'web result could not be stored');
+  }
+  const analysisId = result.status === 'ok' && result.saved?.ok ? result.saved.analysis.id : undefined;
+  return { file: input.name, result, ...(analysisId !== undefined && { analysisId }) };
+}
+
+/** The checks that need no upload: answered before a byte of the body is read. */
+function admit(deps: WebJobDeps, client: string): void {
+  const rate = deps.limiter.take([{ scope: 'client', key: client }]);
+  if (!rate.ok) {
+    throw new WebError('request.rate_limited', {
+      userMessage: `You have sent a lot of recordings just now: please try again ${humanWait(rate.retryAfterMs)}.`,
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(rate.retryAfterMs / 1000))) },
+    });
+  }
+  if (deps.storageHealth?.health().state === 'lost') throw new WebError('storage.unavailable');
+  if (deps.queue.closing) throw new WebError('request.restarting');
+  if (!deps.queue.hasRoom) throw new WebError('inference.overloaded');
+}
