@@ -1,5 +1,6 @@
 import { type Canvas, createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { SegmentResult } from '../../core/records.ts';
+import { clip } from './clip.ts';
 import { clock } from './text.ts';
 
 /**
@@ -72,7 +73,7 @@ export function chartFrame(
   if (options.title) {
     ctx.fillStyle = '#222222';
     ctx.font = 'bold 15px sans-serif';
-    ctx.fillText(options.title.slice(0, 90), pad.left, 22);
+    ctx.fillText(clip(options.title, 90), pad.left, 22);
   }
   ctx.font = options.font;
   underlay?.(ctx, frame);

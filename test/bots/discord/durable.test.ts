@@ -93,6 +93,42 @@ describe('final replies: retried, then replaced (fake Discord, real discord.js)'
   });
 });
 
+describe('an interaction whose token stopped working before the result', () => {
+  let run: Running;
+  beforeAll(async () => {
+    run = await startBot(world, {}, NO_REST_RETRY);
+  });
+  afterAll(async () => run?.stop());
+
+  it('an edit refused with "Invalid Webhook Token" is not retried: the result goes to the channel, mentioning the caller', async () => {
+    const { fake } = run;
+    fake.failNext('PATCH', /\/webhooks\/\d+\/[^/]+\/messages\//, 401, 1, 50027);
+    fake.failNext('POST', /\/webhooks\/\d+\/[^/]+$/, 401, 1, 50027);
+    const caller = fake.user('expired');
+    const att = fake.attachment({
+      name: 'late.ogg',
+      bytes: fixture('speech-stereo.opus.ogg'),
+      contentType: 'audio/ogg',
+    });
+    const { token } = fake.fileCommand(caller, att);
+    const posted = await fake.waitFor(
+      () =>
+        fake
+          .channelRequests(fake.textChannelId)
+          .find(
+            (r) =>
+              r.method === 'POST' && withEmbed(r.body) && String((r.body as Any).content).includes(caller.id),
+          ),
+      20_000,
+      'the result in the channel',
+    );
+    await run.bot.idle();
+    expect((posted.body as Any).embeds[0].title).toMatch(/^late\.ogg · /);
+    const edits = fake.requests.filter((r) => r.path.includes(token) && r.method === 'PATCH');
+    expect(edits).toHaveLength(1);
+  });
+});
+
 describe('a result that could not be saved still reaches the user, saying so', () => {
   let run: Running;
   beforeAll(async () => {
