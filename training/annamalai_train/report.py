@@ -167,6 +167,10 @@ def write_report(res: dict[str, Any], rep_dir: Path, ds: Any, y_test: np.ndarray
     confusion_png(y_test, shipped_logits, rep_dir / "confusion.png", f"{sc}, held-out speakers, clean")
     d = res["data"]
     L: list[str] = [f"# Training report {res['run_id']}", ""]
+    if res.get("config", {}).get("partial_features"):
+        L += [f"**Partial run**: trained and scored on the {d['labelled_clips']} labelled clips whose features were "
+              "cached when it ran (a seeded random sample of all clips; augmented copies and the Opus/noise test "
+              "conditions only where cached). Its numbers estimate the full run's; it never ships.", ""]
     L += ["Every number here was measured in this run. Metrics are on 5-s windows (clip start, zero-padded), "
           "weighted F1 over the labels present in each set; predictions take the argmax over trained labels only. "
           "Columns: each base model alone, and the report's meta learner (18 -> 128 -> 128 -> 128 -> 9, dropout 0.3) "
