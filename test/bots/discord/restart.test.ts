@@ -44,7 +44,7 @@ function startBot(f: FakeDiscord, db: string) {
 }
 
 describe('kill -9 mid-analysis, then a restart on the same database (real processes)', () => {
-  it('the waiting "Listening…" reply is edited exactly once into the restart message; nothing is posted twice', async () => {
+  it('the waiting "Listening…" and "thinking…" replies are each edited exactly once into the restart message; nothing is posted twice', async () => {
     fake = new FakeDiscord();
     await fake.listen();
     const f = fake;
@@ -53,6 +53,7 @@ describe('kill -9 mid-analysis, then a restart on the same database (real proces
     await f.waitFor(() => /discord bot ready/.test(first.out.text), 20_000, 'the bot to log in');
 
     const release = f.holdCdn();
+    const downloading = new Promise<void>((resolve) => f.once('cdn', () => resolve()));
     const dan = f.user('dan');
     const dm = f.dmChannel(dan);
     const att = f.attachment({
@@ -66,7 +67,17 @@ describe('kill -9 mid-analysis, then a restart on the same database (real proces
       20_000,
       'the Listening… reply',
     );
-    await new Promise<void>((resolve) => f.once('cdn', () => resolve())); // the job is in flight
+    await downloading; // the voice note's job is in flight
+    // A second user's /emotion file waits behind it ("thinking…").
+    const { token } = f.fileCommand(
+      f.user('eve'),
+      f.attachment({ name: 'f.ogg', bytes: fixture('speech-stereo.opus.ogg'), contentType: 'audio/ogg' }),
+    );
+    await f.waitFor(
+      () => f.forInteraction(token).find((q) => q.path.endsWith('/callback')),
+      20_000,
+      'the deferred reply',
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     release();
@@ -85,7 +96,10 @@ describe('kill -9 mid-analysis, then a restart on the same database (real proces
     expect(String((edits()[0]?.body as Any)?.content)).toMatch(
       /I restarted before I could finish; please send it again/,
     );
-    expect(second.out.text).toMatch(/"answered":1/);
+    expect(second.out.text).toMatch(/"answered":2/);
+    const hookEdits = f.forInteraction(token).filter((q) => q.method === 'PATCH');
+    expect(hookEdits).toHaveLength(1);
+    expect(String((hookEdits[0]?.body as Any)?.content)).toMatch(/I restarted before I could finish/);
     second.child.kill('SIGTERM');
     await second.exited;
 
@@ -98,6 +112,7 @@ describe('kill -9 mid-analysis, then a restart on the same database (real proces
     );
     expect(third.out.text).toMatch(/"answered":0/);
     expect(edits()).toHaveLength(1);
+    expect(f.forInteraction(token).filter((q) => q.method === 'PATCH')).toHaveLength(1);
     expect(f.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(third.out.text + second.out.text + first.out.text).not.toContain(TOKEN);
   });
