@@ -36,7 +36,7 @@ export async function startDiscord(
     storageHealth: runtime.storageHealth,
   });
   // Taken before logging in: work this process accepts must never be mistaken for the last run's.
-  const unfinished = await unfinishedBeforeStart(runtime.jobs, PLATFORM);
+  const unfinished = await unfinishedBeforeStart(runtime.jobs, PLATFORM, logger);
   const scheduler = digestScheduler(runtime, PLATFORM, discordDigestPoster(bot.client), logger);
   try {
     await bot.start();

@@ -11,8 +11,18 @@ import type { Logger } from '../../log.ts';
  * The list is taken with `unfinishedBeforeStart` before the adapter connects: work accepted by this process
  * must never be mistaken for the last run's.
  */
-export function unfinishedBeforeStart(jobs: JobJournal | undefined, platform: string): Promise<JobRecord[]> {
-  return jobs ? jobs.unfinished(platform) : Promise.resolve([]);
+export async function unfinishedBeforeStart(
+  jobs: JobJournal | undefined,
+  platform: string,
+  log: Logger,
+): Promise<JobRecord[]> {
+  try {
+    return jobs ? await jobs.unfinished(platform) : [];
+  } catch (error) {
+    // The bot still starts: refusing everyone because last run's bookkeeping is unreadable helps no one.
+    log.error({ err: String(error), platform }, 'could not read the work left unfinished by the last run');
+    return [];
+  }
 }
 
 export interface RecoveryAnswer<H> {

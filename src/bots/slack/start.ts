@@ -36,7 +36,7 @@ export async function startSlack(
     storageHealth: runtime.storageHealth,
   });
   // Taken before connecting: work this process accepts must never be mistaken for the last run's.
-  const unfinished = await unfinishedBeforeStart(runtime.jobs, PLATFORM);
+  const unfinished = await unfinishedBeforeStart(runtime.jobs, PLATFORM, logger);
   const scheduler = digestScheduler(runtime, PLATFORM, slackDigestPoster(bot.app.client, logger), logger);
   await bot.start();
   // Everyone the last run left at "Analyzing…" is answered once, in the background.
