@@ -12,7 +12,6 @@ import type {
   StorageMonitor,
 } from '../../core/ports.ts';
 import type { Logger } from '../../log.ts';
-import { renderTimelineChart } from '../shared/chart.ts';
 import { DownloadError } from '../shared/download.ts';
 import { EventDedupe } from '../shared/event-dedupe.ts';
 import { type JobTicket, openJob } from '../shared/job-ticket.ts';
@@ -34,6 +33,7 @@ import {
   type RenderedMessage,
   resultMessage,
 } from './blocks.ts';
+import { uploadChart } from './chart-upload.ts';
 import { type SlackConfig, slackFileHosts } from './config.ts';
 import { connectToSlack } from './connect.ts';
 import { downloadSlackFile } from './download.ts';
@@ -440,22 +440,11 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       'analysis replied',
     );
     if (deps.chart === false) return;
-    try {
-      const png = await renderTimelineChart(result.segments, {
-        labels: model.trainedLabels,
-        title: `Emotions over time: ${reply.name}`,
-      });
-      await client.filesUploadV2({
-        channel_id: channelId,
-        thread_ts: reply.threadTs,
-        file: png,
-        filename: 'emotion-timeline.png',
-        title: 'Emotion timeline',
-        alt_text: 'Chart of each emotion’s probability per 5-second segment over time',
-      });
-    } catch (error) {
-      log.warn({ err: redactTokens(String(error)) }, 'could not upload the chart');
-    }
+    await uploadChart(client, log, where, {
+      segments: result.segments,
+      labels: model.trainedLabels,
+      name: reply.name,
+    });
   }
 
   const { digestPreview, settingsCommand } = settingsCommands({

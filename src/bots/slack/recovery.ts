@@ -7,6 +7,7 @@ import type { ReplyRetryPolicy } from '../shared/reply-retry.ts';
 import type { RecoveryAnswer } from '../shared/restart-recovery.ts';
 import { resultFromStored } from '../shared/stored-result.ts';
 import { errorMessage, resultMessage } from './blocks.ts';
+import { uploadChart } from './chart-upload.ts';
 import { finishReply, type SlackReplyHandle } from './final-reply.ts';
 
 function parse(reply: unknown): SlackReplyHandle | undefined {
@@ -44,6 +45,12 @@ export function slackRecovery(
       }
       if ((await finishReply(client, log, handle, message, retry)) === 'lost')
         throw new Error('the answer could not be delivered');
+      if (stored?.outcome.status === 'ok')
+        await uploadChart(client, log, handle, {
+          segments: stored.outcome.segments,
+          labels: model.trainedLabels,
+          name: stored.sourceName ?? 'this recording',
+        });
     },
   };
 }

@@ -155,7 +155,7 @@ describe('accepted work and restart recovery (job journal)', () => {
     expect(job?.analysisId).toBe((await h.store.userHistory('slack', 'U0ALICE', 1))[0]?.id);
   });
 
-  it('after a restart, "Analyzing…" of a job whose result was stored is updated into that result, once', async () => {
+  it('after a restart, "Analyzing…" of a job whose result was stored is updated into that result, once, with its chart', async () => {
     h = await startHarness();
     const harness = h;
     const stored = await harness.store.save({
@@ -207,5 +207,9 @@ describe('accepted work and restart recovery (job journal)', () => {
     expect(updates).toHaveLength(1);
     expect(updates[0]?.args.ts).toBe('2.000100');
     expect(blocksText(updates[0]?.args ?? {})).toMatch(/Emotions heard in “earlier\.m4a”/);
+    // The chart follows in the thread, as after a live analysis.
+    const upload = harness.fake.callsOf('files.completeUploadExternal');
+    expect(upload).toHaveLength(1);
+    expect(upload[0]?.args.thread_ts).toBe('1.000100');
   });
 });
