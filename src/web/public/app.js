@@ -121,13 +121,13 @@ async function showReport(report, blob) {
   ui.play.disabled = true;
   ui.seek.disabled = true;
   ui.waveformProblem.hidden = true;
+  ui.result.hidden = false;
   renderSummary(report, ui);
   state.timeline = renderTimeline(ui.timeline, report);
   renderSegmentTable(ui.segments, report, (start) => {
     player.seek(start);
     void player.play();
   });
-  ui.result.hidden = false;
   showTime(0);
   await player.load(blob, report.segments);
   ui.result.setAttribute('data-ready', 'true');

@@ -66,8 +66,10 @@ export function renderSummary(report, parts) {
  * the top emotion; silence hatched. Drawn here as SVG; a table below says the same in words.
  */
 export function renderTimeline(container, report) {
-  const width = 1000;
-  const height = 140;
+  // One unit per CSS pixel, so text stays readable on a phone as on a desktop.
+  const width = Math.max(300, Math.round(container.clientWidth || 1000));
+  const left = 46;
+  const height = 150;
   const plot = 110;
   const duration = report.duration_s || 1;
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img' });
@@ -89,14 +91,20 @@ export function renderTimeline(container, report) {
   const defs = svg('defs');
   defs.append(hatch);
   chart.append(defs);
-  // Dashed lines at the band edges, 60 % and 80 %.
-  for (const edge of [0.6, 0.8]) {
+  // Dashed lines at the band edges, 60 % and 80 %, labelled on the left.
+  for (const edge of [0.6, 0.8, 1]) {
     const y = plot - edge * plot + 10;
-    chart.append(svg('line', { x1: 0, x2: width, y1: y, y2: y, stroke: '#bbb', 'stroke-dasharray': '4 4' }));
+    chart.append(
+      svg('line', { x1: left, x2: width, y1: y, y2: y, stroke: '#bbb', 'stroke-dasharray': '4 4' }),
+    );
+    const tick = svg('text', { x: left - 4, y: y + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' });
+    tick.textContent = `${Math.round(edge * 100)} %`;
+    chart.append(tick);
   }
+  const span = width - left;
   for (const s of report.segments) {
-    const x = (s.start_s / duration) * width;
-    const w = Math.max(1, ((s.end_s - s.start_s) / duration) * width - 2);
+    const x = left + (s.start_s / duration) * span;
+    const w = Math.max(1, ((s.end_s - s.start_s) / duration) * span - 2);
     const top = s.top[0];
     const h = s.silence ? 12 : Math.max(4, top.confidence * plot);
     const rect = svg('rect', {
@@ -114,12 +122,12 @@ export function renderTimeline(container, report) {
       : `${range(s)} ${top.label} ${percent(top.confidence)}`;
     rect.append(title);
     chart.append(rect);
-    if (w > 40) {
+    if (w > 36) {
       const text = svg('text', {
         x: x + w / 2 + 1,
-        y: height - 6,
+        y: height - 12,
         'text-anchor': 'middle',
-        'font-size': 14,
+        'font-size': 12,
         fill: '#333',
       });
       text.textContent = s.silence ? 'silence' : top.label;
@@ -128,10 +136,10 @@ export function renderTimeline(container, report) {
   }
   const head = svg('line', {
     id: 'playhead',
-    x1: 0,
-    x2: 0,
+    x1: left,
+    x2: left,
     y1: 0,
-    y2: height,
+    y2: plot + 12,
     stroke: '#1a56db',
     'stroke-width': 3,
   });
@@ -139,7 +147,7 @@ export function renderTimeline(container, report) {
   container.replaceChildren(chart);
   return {
     moveTo(time) {
-      const x = Math.min(width, (time / duration) * width);
+      const x = left + Math.min(span, (time / duration) * span);
       head.setAttribute('x1', String(x));
       head.setAttribute('x2', String(x));
     },
