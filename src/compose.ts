@@ -1,32 +1,11 @@
 import { createAudioDecoder } from './audio/index.ts';
 import { type Config, decodeLimits } from './config.ts';
 import type { AnalyzerDeps } from './core/analyze.ts';
-import type {
-  AnalysisStore,
-  DeliveryLedger,
-  DigestStore,
-  JobJournal,
-  SettingsStore,
-  StorageMonitor,
-} from './core/ports.ts';
 import { createOnnxClassifier } from './inference/index.ts';
 import type { Logger } from './log.ts';
-import { Database } from './storage/database.ts';
-import { SqliteDeliveryLedger } from './storage/delivery-ledger.ts';
-import { SqliteDigestStore } from './storage/digest-store.ts';
-import { SqliteJobJournal } from './storage/job-journal.ts';
-import { SqliteSettingsStore } from './storage/settings-store.ts';
-import { SqliteStore } from './storage/sqlite-store.ts';
+import { type OpenedStorage, openStorage, type Storage, type StorageTarget } from './storage/open.ts';
 
-/** Every store of one database, all on its one connection. */
-export interface Storage {
-  readonly results: AnalysisStore;
-  readonly settings: SettingsStore;
-  readonly digests: DigestStore;
-  readonly jobs: JobJournal;
-  readonly deliveries: DeliveryLedger;
-  readonly health: StorageMonitor;
-}
+export type { Storage } from './storage/open.ts';
 
 export interface Services {
   readonly analyzer: AnalyzerDeps & { readonly classifier: AnalyzerDeps['classifier'] };
@@ -35,16 +14,21 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/** The composition root: the only place that knows which adapter fills which port. */
+/** The composition root: the only place that knows which adapter fills which port (storage: src/storage/open.ts). */
 export async function openServices(
   config: Config,
   logger: Logger,
-  options: { readonly databasePath?: string } = {},
+  options: { readonly databasePath?: string; readonly databaseUrl?: string } = {},
 ): Promise<Services> {
+  // A Postgres URL, when given, wins over a SQLite file.
+  const target: StorageTarget | undefined = options.databaseUrl
+    ? { kind: 'postgres', url: options.databaseUrl }
+    : options.databasePath
+      ? { kind: 'sqlite', path: options.databasePath }
+      : undefined;
   // Opened before the model is loaded: a database that cannot be written fails the start at once
-  // (AnnamalaiError 'storage.unavailable' naming the path and the reason).
-  const database = options.databasePath ? Database.open({ path: options.databasePath, logger }) : undefined;
-  const storage = database && openStorage(database);
+  // (AnnamalaiError 'storage.unavailable' naming the file or server and the reason).
+  const storage: OpenedStorage | undefined = target && (await openStorage(target, { logger }));
   let classifier: Awaited<ReturnType<typeof createOnnxClassifier>>;
   try {
     classifier = await createOnnxClassifier({
@@ -55,7 +39,7 @@ export async function openServices(
       logger,
     });
   } catch (error) {
-    await database?.close();
+    await storage?.close();
     throw error;
   }
   logger.info(
@@ -73,18 +57,7 @@ export async function openServices(
     ...(storage && { storage }),
     async close() {
       await classifier.close();
-      await database?.close();
+      await storage?.close();
     },
-  };
-}
-
-function openStorage(database: Database): Storage {
-  return {
-    results: new SqliteStore(database),
-    settings: new SqliteSettingsStore(database),
-    digests: new SqliteDigestStore(database),
-    jobs: new SqliteJobJournal(database),
-    deliveries: new SqliteDeliveryLedger(database),
-    health: database.monitor,
   };
 }

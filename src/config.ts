@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DecodeLimits } from './core/ports.ts';
+import { isPostgresUrl } from './storage/target.ts';
 
 const positiveNumber = z.coerce.number().positive();
 const positiveInt = z.coerce.number().int().positive();
@@ -16,6 +17,17 @@ const schema = z.object({
   INFERENCE_WORKERS: z.coerce.number().int().min(1).optional(),
   INFERENCE_THREADS: z.coerce.number().int().min(1).optional(),
   DATABASE_PATH: z.string().min(1).default('data/annamalai.db'),
+  /** When set, the bots store in this Postgres database instead of the DATABASE_PATH file. */
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine(
+        isPostgresUrl,
+        'must be a postgres:// or postgresql:// URL (postgres://user:password@host:5432/db)',
+      )
+      .optional(),
+  ),
   MAX_INPUT_MB: positiveNumber.default(25),
   MAX_DURATION_S: positiveNumber.default(600),
   DECODE_TIMEOUT_S: positiveNumber.default(120),

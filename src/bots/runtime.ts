@@ -14,6 +14,7 @@ import type {
 import { SystemClock } from '../digest/clock.ts';
 import { type DigestPoster, DigestScheduler } from '../digest/scheduler.ts';
 import type { Logger } from '../log.ts';
+import { storageTarget } from '../storage/target.ts';
 import { WorkQueue } from './shared/work-queue.ts';
 
 /** What every bot in one process shares: the model, the stores, the clock and one bounded work queue. */
@@ -42,18 +43,24 @@ export async function openBotRuntime(
   logger: Logger,
   queue: { readonly concurrency: number; readonly maxQueued: number },
 ): Promise<BotRuntime> {
-  if (config.DATABASE_PATH === ':memory:') {
+  const target = storageTarget(config);
+  const variable = target.kind === 'postgres' ? 'DATABASE_URL' : 'DATABASE_PATH';
+  if (target.kind === 'sqlite' && target.path === ':memory:') {
     throw new RuntimeConfigError(
       'DATABASE_PATH must be a file for the bots (settings and results share it).',
     );
   }
   let services: Awaited<ReturnType<typeof openServices>>;
   try {
-    services = await openServices(config, logger, { databasePath: config.DATABASE_PATH });
+    services = await openServices(
+      config,
+      logger,
+      target.kind === 'postgres' ? { databaseUrl: target.url } : { databasePath: target.path },
+    );
   } catch (error) {
     // A database that cannot be written is a start-up configuration problem: one clear line, non-zero exit.
     if (isAnnamalaiError(error) && error.code === 'storage.unavailable')
-      throw new RuntimeConfigError(`DATABASE_PATH: ${error.message.replace(/^storage\.unavailable: /, '')}`);
+      throw new RuntimeConfigError(`${variable}: ${error.message.replace(/^storage\.unavailable: /, '')}`);
     throw error;
   }
   const { storage } = services;

@@ -1,0 +1,62 @@
+import type {
+  AnalysisStore,
+  DeliveryLedger,
+  DigestStore,
+  JobJournal,
+  SettingsStore,
+  StorageMonitor,
+} from '../core/ports.ts';
+import type { Logger } from '../log.ts';
+import { Database } from './database.ts';
+import { SqliteDeliveryLedger } from './delivery-ledger.ts';
+import { SqliteDigestStore } from './digest-store.ts';
+import { SqliteJobJournal } from './job-journal.ts';
+import { SqliteSettingsStore } from './settings-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+import type { StorageTarget } from './target.ts';
+
+export type { StorageTarget } from './target.ts';
+
+/** Every store of one database, all on the process's one connection (SQLite) or pool (Postgres). */
+export interface Storage {
+  readonly results: AnalysisStore;
+  readonly settings: SettingsStore;
+  readonly digests: DigestStore;
+  readonly jobs: JobJournal;
+  readonly deliveries: DeliveryLedger;
+  readonly health: StorageMonitor;
+}
+
+export interface OpenedStorage extends Storage {
+  /** What logs and errors name: the file, or the server URL without its password. */
+  readonly target: string;
+  readonly schemaVersion: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens, migrates and proves writable the database of `target`, with every store on it. Throws
+ * AnnamalaiError('storage.unavailable') naming the file or server (never a password) and the reason.
+ */
+export async function openStorage(
+  target: StorageTarget,
+  options: { readonly logger?: Logger } = {},
+): Promise<OpenedStorage> {
+  if (target.kind === 'postgres') {
+    // Loaded only when asked for: a process on SQLite never loads the Postgres driver.
+    const { openPostgresStorage } = await import('./postgres/index.ts');
+    return openPostgresStorage(target.url, options);
+  }
+  const database = Database.open({ path: target.path, ...options });
+  return {
+    target: target.path,
+    schemaVersion: database.schemaVersion,
+    results: new SqliteStore(database),
+    settings: new SqliteSettingsStore(database),
+    digests: new SqliteDigestStore(database),
+    jobs: new SqliteJobJournal(database),
+    deliveries: new SqliteDeliveryLedger(database),
+    health: database.monitor,
+    close: () => database.close(),
+  };
+}

@@ -1,0 +1,26 @@
+import type { Logger } from '../../log.ts';
+import type { OpenedStorage } from '../open.ts';
+import { PgAnalysisStore } from './analysis-store.ts';
+import { PgDatabase, type PgDatabaseOptions } from './database.ts';
+import { PgDigestStore } from './digest-store.ts';
+import { PgDeliveryLedger, PgJobJournal } from './durable-work.ts';
+import { PgSettingsStore } from './settings-store.ts';
+
+/** Every store on one pool of connections to the Postgres database at `url`. */
+export async function openPostgresStorage(
+  url: string,
+  options: { readonly logger?: Logger } & Omit<PgDatabaseOptions, 'url' | 'logger'> = {},
+): Promise<OpenedStorage> {
+  const db = await PgDatabase.open({ url, ...options });
+  return {
+    target: db.target,
+    schemaVersion: db.schemaVersion,
+    results: new PgAnalysisStore(db),
+    settings: new PgSettingsStore(db),
+    digests: new PgDigestStore(db),
+    jobs: new PgJobJournal(db),
+    deliveries: new PgDeliveryLedger(db),
+    health: db.monitor,
+    close: () => db.close(),
+  };
+}
