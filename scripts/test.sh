@@ -8,6 +8,8 @@ need_apt=()
 for tool in ffmpeg:ffmpeg espeak-ng:espeak-ng opusenc:opus-tools sox:sox; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
+# The web page's browser tests drive Debian's Chromium at this path (playwright-core never downloads one).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing Debian packages: ${need_apt[*]}"
