@@ -1,41 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeliveryLedger, JobJournal } from '../../src/core/ports.ts';
-import { Database } from '../../src/storage/database.ts';
-import { SqliteDeliveryLedger } from '../../src/storage/delivery-ledger.ts';
-import { SqliteJobJournal } from '../../src/storage/job-journal.ts';
+import type { OpenedStorage } from '../../src/storage/open.ts';
 import { MemoryDeliveryLedger, MemoryJobJournal } from '../support/twins.ts';
+import { BACKENDS, type BackendEnv, title, useBackend } from './backends.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'annamalai-durable-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A fresh store, and a way to get it again as a restarted process would (the same file reopened). */
+/** A fresh store, and a way to get it again as a restarted process would (the same database reopened). */
 interface Subject<T> {
   readonly first: T;
   reopen(): Promise<T>;
   close(): Promise<void>;
 }
 
-function sqlite<T>(make: (database: Database) => T): () => Subject<T> {
-  return () => {
-    const path = join(dir, `${Math.random()}.db`);
-    let database = Database.open({ path });
+function stored<T>(env: BackendEnv, pick: (storage: OpenedStorage) => T): () => Promise<Subject<T>> {
+  return async () => {
+    const location = await env.fresh();
+    let storage = await env.open(location);
     return {
-      first: make(database),
+      first: pick(storage),
       async reopen() {
-        await database.close();
-        database = Database.open({ path });
-        return make(database);
+        await storage.close();
+        storage = await env.open(location);
+        return pick(storage);
       },
-      close: () => database.close(),
+      close: () => storage.close(),
     };
   };
 }
 
-function memory<T>(make: () => T): () => Subject<T> {
-  return () => {
+function memory<T>(make: () => T): () => Promise<Subject<T>> {
+  return async () => {
     const store = make();
     return { first: store, reopen: async () => store, close: async () => undefined };
   };
@@ -43,13 +36,10 @@ function memory<T>(make: () => T): () => Subject<T> {
 
 const t = (s: number) => new Date(Date.UTC(2026, 11, 2, 12, 0, s));
 
-for (const [name, make] of [
-  ['SqliteJobJournal (migration 4)', sqlite((db) => new SqliteJobJournal(db))],
-  ['MemoryJobJournal twin', memory(() => new MemoryJobJournal())],
-] as [string, () => Subject<JobJournal>][]) {
+function journalSuite(name: string, make: () => Promise<Subject<JobJournal>>) {
   describe(name, () => {
     it('keeps open jobs with their latest reply and analysis across a restart, oldest first, until closed', async () => {
-      const subject = make();
+      const subject = await make();
       const jobs = subject.first;
       const b = await jobs.open({ platform: 'slack', userId: 'U2', reply: '{"ts":"2"}', createdAt: t(2) });
       const a = await jobs.open({ platform: 'slack', userId: 'U1', reply: '{"ts":"1"}', createdAt: t(1) });
@@ -82,13 +72,10 @@ for (const [name, make] of [
   });
 }
 
-for (const [name, make] of [
-  ['SqliteDeliveryLedger (migration 4)', sqlite((db) => new SqliteDeliveryLedger(db))],
-  ['MemoryDeliveryLedger twin', memory(() => new MemoryDeliveryLedger())],
-] as [string, () => Subject<DeliveryLedger>][]) {
+function ledgerSuite(name: string, make: () => Promise<Subject<DeliveryLedger>>) {
   describe(name, () => {
     it('says first once per platform and event, also after a restart, until the record expires and is purged', async () => {
-      const subject = make();
+      const subject = await make();
       const ledger = subject.first;
       expect(await ledger.firstDelivery('slack', 'Ev1', t(60))).toBe(true);
       expect(await ledger.firstDelivery('slack', 'Ev1', t(60))).toBe(false);
@@ -105,17 +92,38 @@ for (const [name, make] of [
   });
 }
 
-it('two connections to one file (as two processes have): a delivery recorded by one is a redelivery for the other', async () => {
-  const path = join(dir, 'shared.db');
-  const one = Database.open({ path });
-  const two = Database.open({ path });
-  const a = new SqliteDeliveryLedger(one);
-  const b = new SqliteDeliveryLedger(two);
-  const results = await Promise.all([
-    a.firstDelivery('slack', 'Ev9', t(60)),
-    b.firstDelivery('slack', 'Ev9', t(60)),
-  ]);
-  expect(results.sort()).toEqual([false, true]);
-  await one.close();
-  await two.close();
+for (const backend of BACKENDS) {
+  describe.skipIf(backend.skip)(title(backend, 'JobJournal and DeliveryLedger (migration 4)'), () => {
+    const env = useBackend(backend);
+    journalSuite(
+      'JobJournal',
+      stored(env, (s) => s.jobs),
+    );
+    ledgerSuite(
+      'DeliveryLedger',
+      stored(env, (s) => s.deliveries),
+    );
+
+    it('two connections to one database (as two processes have): a delivery recorded by one is a redelivery for the other', async () => {
+      const location = await env.fresh();
+      const one = await env.open(location);
+      const two = await env.open(location);
+      const results = await Promise.all([
+        one.deliveries.firstDelivery('slack', 'Ev9', t(60)),
+        two.deliveries.firstDelivery('slack', 'Ev9', t(60)),
+      ]);
+      expect(results.sort()).toEqual([false, true]);
+    });
+  });
+}
+
+describe('in-memory twins', () => {
+  journalSuite(
+    'MemoryJobJournal twin',
+    memory(() => new MemoryJobJournal()),
+  );
+  ledgerSuite(
+    'MemoryDeliveryLedger twin',
+    memory(() => new MemoryDeliveryLedger()),
+  );
 });
