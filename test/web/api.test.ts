@@ -4,6 +4,7 @@ import { WorkQueue } from '../../src/bots/shared/work-queue.ts';
 import { ConfigError } from '../../src/config.ts';
 import { ERROR_CODES } from '../../src/core/errors.ts';
 import { ESTIMATE_NOTE } from '../../src/core/summary.ts';
+import { FileStorageMonitor } from '../../src/storage/monitor.ts';
 import { checkExposure, isLoopback } from '../../src/web/auth.ts';
 import { HTTP_STATUS } from '../../src/web/errors.ts';
 import type { RunningWebServer } from '../../src/web/server.ts';
@@ -290,7 +291,7 @@ describe('security', () => {
 });
 
 describe('storage', () => {
-  it('stores a result only with a database, under an anonymous id, with no user or file name', async () => {
+  it('stores a result only with a database, under an anonymous id, with no user or file name; a lost database makes it not ready and refuses work', async () => {
     const stored = await openWebWorld({ database: true });
     try {
       const withDb = await stored.start();
@@ -302,6 +303,20 @@ describe('storage', () => {
       expect(row?.userId).toBeUndefined();
       expect(row?.sourceName).toBeUndefined();
       expect((await send(`${withDb.url}/readyz`)).json.database).toBe('ok');
+
+      // The database file lost (deleted, replaced, read-only): not ready, and new work refused.
+      const health = stored.services.storage?.health;
+      if (!(health instanceof FileStorageMonitor)) throw new Error('expected the file monitor');
+      health.markLost('database file was deleted');
+      const ready = await send(`${withDb.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(ready.json).toMatchObject({ status: 'not ready', database: 'lost' });
+      const refused = await post(`${withDb.url}/api/v1/analyze`, speech);
+      expect(refused.status).toBe(503);
+      expect(refused.json.error).toEqual({
+        code: 'storage.unavailable',
+        message: ERROR_CODES['storage.unavailable'],
+      });
     } finally {
       await stored.close();
     }
