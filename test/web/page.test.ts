@@ -88,6 +88,8 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
       problems.push(`request outside the server: ${route.request().url()}`);
       return route.abort();
     });
+    // The active tab: a file chooser opened from the keyboard needs it.
+    await page.bringToFront();
     await page.setViewportSize(viewport);
     await page.goto(base);
     await page.waitForSelector('body[data-ready="true"]');
@@ -141,6 +143,30 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     await expect(page.textContent('#segments tbody')).resolves.toContain('silence');
     await page.screenshot({ path: `${SCREENSHOTS}/result.png`, fullPage: true });
     expect((page as Page & { problems: string[] }).problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows upload progress while a slow upload is on its way', async () => {
+    const page = await openPage();
+    // Chromium's own network throttling: about 40 KB/s up, so the 54-KB sample takes over a second.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 40_000,
+    });
+    await page.setInputFiles('#file', SAMPLE);
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('progress') as unknown as { value: number } | null;
+      return bar !== null && bar.value > 0 && bar.value < 100;
+    });
+    await expect(page.textContent('#progress-label')).resolves.toBe('Uploading hello.ogg…');
+    await expect(page.isDisabled('#pick')).resolves.toBe(true);
+    await page.screenshot({ path: `${SCREENSHOTS}/uploading.png` });
+    await page.waitForSelector('#result[data-ready="true"]');
+    await expect(page.isVisible('#progress-box')).resolves.toBe(false);
     await page.close();
   });
 
