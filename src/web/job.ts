@@ -14,6 +14,7 @@ export interface WebJobDeps {
   readonly analyzer: AnalyzerDeps;
   readonly queue: WorkQueue;
   readonly limiter: RateLimiter;
+  readonly uploads: UploadSlots;
   /** Present only with a database: new work is refused while it is lost. */
   readonly storageHealth?: StorageMonitor;
   readonly logger: Logger;
@@ -35,10 +36,39 @@ export interface WebJobResult {
   readonly analysisId?: string;
 }
 
+/**
+ * Uploads being read at once. Each holds up to MAX_INPUT_MB in memory, so they are bounded like the work
+ * queue they are headed for (no more than it could take).
+ */
+export class UploadSlots {
+  readonly #max: number;
+  #taken = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  tryTake(): boolean {
+    if (this.#taken >= this.#max) return false;
+    this.#taken++;
+    return true;
+  }
+
+  release(): void {
+    this.#taken = Math.max(0, this.#taken - 1);
+  }
+}
+
 /** Runs one job; refusals before the analysis are thrown as WebErrors, analysis failures are results. */
 export async function runWebJob(deps: WebJobDeps, request: WebJobRequest): Promise<WebJobResult> {
   admit(deps, request.client);
-  const input = await request.upload(request.signal);
+  if (!deps.uploads.tryTake()) throw new WebError('inference.overloaded');
+  let input: Awaited<ReturnType<WebJobRequest['upload']>>;
+  try {
+    input = await request.upload(request.signal);
+  } finally {
+    deps.uploads.release();
+  }
   let result: AnalysisResult;
   try {
     result = await deps.queue.push((queueSignal) =>

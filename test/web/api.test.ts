@@ -162,6 +162,28 @@ describe('every status code, with its coded error', () => {
     expect((await post(`${busy.url}/api/v1/analyze`, speech)).status).toBe(200);
   });
 
+  it('503 "busy" when as many uploads are arriving as the queue could take, so memory stays bounded', async () => {
+    const narrow = await world.start({ settings: { concurrency: 1, queueMax: 0 } });
+    const headers = { 'content-type': 'audio/webm', 'content-length': String(speech.length) };
+    // The first upload is on its way (half sent, never finished): it holds the one slot.
+    const first = send(`${narrow.url}/api/v1/analyze`, {
+      method: 'POST',
+      headers,
+      parts: [speech.subarray(0, 4000)],
+      end: false,
+    }).catch(() => undefined);
+    // Until the first request has reached the server, another may still get through; then none may.
+    let second = await post(`${narrow.url}/api/v1/analyze`, speech);
+    for (let tries = 0; second.status === 200 && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      second = await post(`${narrow.url}/api/v1/analyze`, speech);
+    }
+    expect(second.status).toBe(503);
+    expect(second.json.error.code).toBe('inference.overloaded');
+    await narrow.close(0);
+    await first;
+  });
+
   it('404 for an unknown path (no file outside the fixed table) and 405 for GET on analyze', async () => {
     expect((await send(`${server.url}/../package.json`)).status).toBe(404);
     expect((await send(`${server.url}/vendor/../../package.json`)).status).toBe(404);
