@@ -1,10 +1,13 @@
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openBotRuntime, RuntimeConfigError } from '../../src/bots/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type AnnamalaiError, isAnnamalaiError } from '../../src/core/errors.ts';
 import type { StorageHealth } from '../../src/core/ports.ts';
 import { createLogger } from '../../src/log.ts';
+import { PgDatabase } from '../../src/storage/postgres/database.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { BACKENDS, title, useBackend } from './backends.ts';
 import { startPostgres } from './postgres-server.ts';
@@ -114,8 +117,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
     const location = await env.fresh();
     const { logs, logger } = capture();
     const storage = await openPostgresStorage(location, { logger, statementTimeoutMs: 300 });
-    const pg = await import('pg');
-    const locker = new pg.default.Client({ connectionString: location });
+    const locker = new pg.Client({ connectionString: location });
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE digest_runs IN ACCESS EXCLUSIVE MODE');
@@ -129,6 +131,29 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
     expect(await storage.digests.claim(key, 2, 'a', new Date())).toBe(true);
     expect(storage.health.health().state).toBe('ok');
     await storage.close();
+  });
+
+  it('a connection killed in the middle of a transaction fails it with storage.unavailable, without crashing the process, and the pool goes on', async () => {
+    const location = await env.fresh();
+    const db = await PgDatabase.open({ url: location });
+    const admin = new pg.Client({ connectionString: location });
+    await admin.connect();
+    try {
+      const error = await rejection(
+        db.transaction(async (tx) => {
+          const { rows } = await tx.query('SELECT pg_backend_pid() AS pid');
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+          // Killed while none of our queries runs: the connection reports it as an 'error' event.
+          await sleep(300);
+          await tx.query('SELECT 1');
+        }),
+      );
+      expect(error.code).toBe('storage.unavailable');
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await admin.end();
+      await db.close();
+    }
   });
 
   it('the bots open their stores on DATABASE_URL when it is set, and refuse to start with one clear line when it cannot be opened', async () => {

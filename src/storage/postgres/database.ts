@@ -128,30 +128,26 @@ export class PgDatabase implements Queryable {
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       this.#refuseIfClosed();
-      let client: pg.PoolClient | undefined;
-      let broken: Error | undefined;
+      let connection: Checkout | undefined;
       try {
-        client = await this.#pool.connect();
-        const connection = client;
-        await connection.query('BEGIN');
+        connection = await checkout(this.#pool);
+        const { client } = connection;
+        await client.query('BEGIN');
         const result = await work({
           async query(sql, params = []) {
-            const r = await connection.query<Row>(sql, [...params]);
+            const r = await client.query<Row>(sql, [...params]);
             return { rows: r.rows, rowCount: r.rowCount ?? 0 };
           },
         });
-        await connection.query('COMMIT');
+        await client.query('COMMIT');
         this.monitor.reachable();
         return result;
       } catch (error) {
-        await client?.query('ROLLBACK').catch((e: unknown) => {
-          broken = e instanceof Error ? e : new Error(String(e));
-        });
+        await connection?.rollback();
         if (RETRYABLE.has(sqlState(error) ?? '') && attempt < MAX_ATTEMPTS) continue;
         throw this.#failed(error);
       } finally {
-        // A connection that could not even roll back is dropped rather than handed to the next caller.
-        client?.release(broken);
+        connection?.release();
       }
     }
   }
@@ -189,7 +185,7 @@ export class PgDatabase implements Queryable {
 
 /** Applies the migrations not applied yet, each in its own transaction under the migration lock. */
 async function migrate(pool: pg.Pool): Promise<number> {
-  const client = await pool.connect();
+  const { client, rollback, release } = await checkout(pool);
   try {
     for (;;) {
       await client.query('BEGIN');
@@ -215,13 +211,47 @@ async function migrate(pool: pg.Pool): Promise<number> {
         ]);
         await client.query('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await rollback();
         throw error;
       }
     }
   } finally {
-    client.release();
+    release();
   }
+}
+
+interface Checkout {
+  readonly client: pg.PoolClient;
+  /** Rolls back; a connection that cannot even do that is marked broken. */
+  rollback(): Promise<void>;
+  /** Back to the pool, or dropped when it broke (never handed to the next caller broken). */
+  release(): void;
+}
+
+/**
+ * A connection taken from the pool for a transaction. The pool listens for errors of idle connections
+ * only: one that breaks while checked out between two queries would otherwise throw an unhandled 'error'
+ * event and end the process.
+ */
+async function checkout(pool: pg.Pool): Promise<Checkout> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    async rollback() {
+      await client.query('ROLLBACK').catch((error: unknown) => {
+        broken = error instanceof Error ? error : new Error(String(error));
+      });
+    },
+    release() {
+      client.off('error', onError);
+      client.release(broken);
+    },
+  };
 }
 
 /** The URL with its password replaced by ***, and the password (to scrub it from any message). */
@@ -258,7 +288,7 @@ function isUnreachable(error: unknown): boolean {
     if (code.startsWith('E')) return true; // a Node socket error: ECONNREFUSED, ECONNRESET, ETIMEDOUT…
   }
   const text = message(error);
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect E/.test(
+  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Query read timeout|connect E/.test(
     text,
   );
 }
