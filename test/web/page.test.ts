@@ -21,6 +21,9 @@ declare function getComputedStyle(element: unknown): {
   readonly fill: string;
   readonly backgroundColor: string;
 };
+interface BrowserDataTransfer {
+  readonly items: { add(file: File): unknown };
+}
 interface RangeInput {
   value: string;
   dispatchEvent(event: Event): boolean;
@@ -250,12 +253,13 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     await page.close();
   });
 
-  it('can be used by keyboard alone: choose a file, play, download the JSON', async () => {
+  it('can be used by keyboard alone (choose a file, play, seek, download the JSON), every control named for screen readers', async () => {
     const page = await openPage();
+    // Listening first: Playwright turns on file-chooser interception when the first listener is added.
+    const chooser = page.waitForEvent('filechooser');
     await page.keyboard.press('Tab'); // skip link
     await page.keyboard.press('Tab');
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('pick');
-    const chooser = page.waitForEvent('filechooser');
     await page.keyboard.press('Enter');
     const answer = page.waitForResponse('**/api/v1/analyze');
     await (await chooser).setFiles(SAMPLE);
@@ -268,14 +272,64 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     while ((await page.evaluate(() => document.activeElement?.id)) !== 'play' && guard++ < 10)
       await page.keyboard.press('Tab');
     await page.keyboard.press('Space');
-    await expect(page.textContent('#play')).resolves.toBe('Pause');
+    await page.waitForFunction(() => document.getElementById('play')?.textContent === 'Pause');
     await page.keyboard.press('Space');
+    await page.waitForFunction(() => document.getElementById('play')?.textContent === 'Play');
+    // The position slider seeks by keyboard: five steps of 1 s reach the second segment.
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('seek');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.getElementById('now-range')?.textContent === '0:05–0:10');
+    // Every control has a name a screen reader can say.
+    for (const name of ['Choose a file…', 'Record from the microphone', 'Play', 'Download the result (JSON)'])
+      await expect(page.getByRole('button', { name, exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByRole('slider', { name: 'Position in the recording' }).count()).resolves.toBe(1);
     while ((await page.evaluate(() => document.activeElement?.id)) !== 'download' && guard++ < 40)
       await page.keyboard.press('Tab');
     const download = page.waitForEvent('download');
     await page.keyboard.press('Enter');
     const saved = await (await download).path();
     expect(JSON.parse(readFileSync(saved, 'utf8'))).toEqual(report);
+    await page.close();
+  });
+
+  it('takes a dropped file (M4A/AAC, drawn as a waveform too)', async () => {
+    const page = await openPage();
+    const bytes = [...readFileSync(`${FIXTURES}/speech.m4a`)];
+    const dataTransfer = await page.evaluateHandle((data) => {
+      const transfer = new (
+        globalThis as unknown as { DataTransfer: new () => BrowserDataTransfer }
+      ).DataTransfer();
+      transfer.items.add(new File([new Uint8Array(data)], 'speech.m4a', { type: 'audio/mp4' }));
+      return transfer;
+    }, bytes);
+    const answer = page.waitForResponse('**/api/v1/analyze');
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+    const report = (await (await answer).json()) as Report;
+    expect(report.file).toBe('speech.m4a');
+    await page.waitForSelector('#result[data-ready="true"]');
+    await expect(page.locator('#segments tbody tr').count()).resolves.toBe(report.segments.length);
+    await expect(page.isVisible('#waveform-problem')).resolves.toBe(false);
+    await expect(page.textContent('#dominant')).resolves.toContain(report.summary.dominant.label);
+    await page.close();
+  });
+
+  it('still shows every result, and says why, when the browser cannot decode the audio for the waveform', async () => {
+    const page = await context.newPage();
+    // A browser without this codec: its decoder refuses, as Chromium's does for formats it lacks.
+    await page.addInitScript(() => {
+      const audio = globalThis as unknown as { AudioContext: { prototype: { decodeAudioData: unknown } } };
+      audio.AudioContext.prototype.decodeAudioData = () => Promise.reject(new Error('EncodingError'));
+    });
+    await page.bringToFront();
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]');
+    const report = await upload(page, SAMPLE);
+    await page.waitForSelector('#result[data-ready="true"]');
+    await expect(page.textContent('#waveform-problem')).resolves.toMatch(/cannot play this format/);
+    await expect(page.locator('#segments tbody tr').count()).resolves.toBe(report.segments.length);
+    await expect(page.locator('#timeline rect.seg').count()).resolves.toBe(report.segments.length);
     await page.close();
   });
 
