@@ -86,7 +86,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
     expect(names(pgColumns).length).toBeGreaterThan(50);
   });
 
-  it('three processes opening a new database at once migrate it exactly once (the advisory lock)', async () => {
+  it('three pools opening a new database at once (as three processes starting together) migrate it exactly once: the advisory lock', async () => {
     const location = await env.fresh();
     const opened = await Promise.all([1, 2, 3].map(() => env.open(location)));
     expect(opened.map((s) => s.schemaVersion)).toEqual([4, 4, 4]);

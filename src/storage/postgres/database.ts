@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { AnnamalaiError, isAnnamalaiError } from '../../core/errors.ts';
 import type { Logger } from '../../log.ts';
-import type { Row, SqlValue } from '../rows.ts';
+import type { Row } from '../rows.ts';
 import { PG_MIGRATIONS } from './migrations.ts';
 import { PgStorageMonitor } from './monitor.ts';
 
@@ -22,10 +22,8 @@ export interface PgDatabaseOptions {
 }
 
 export interface Queryable {
-  query(
-    sql: string,
-    params?: readonly SqlValue[] | readonly unknown[],
-  ): Promise<{ rows: Row[]; rowCount: number }>;
+  /** `params` are $1, $2, … (SqlValue, or arrays and booleans where the SQL casts them). */
+  query(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
 }
 
 /** Any constant: the key of the advisory lock held while migrations run, so two starting processes don't race. */
