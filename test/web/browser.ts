@@ -17,6 +17,8 @@ export const NO_BROWSER_REASON = existsSync(CHROMIUM)
  */
 export async function openBrowser(
   microphoneWav: string,
+  /** Answers a login prompt (HTTP Basic challenge) as a person would; sent only when challenged. */
+  login?: { readonly username: string; readonly password: string },
 ): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'annamalai-chromium-'));
@@ -40,6 +42,7 @@ export async function openBrowser(
     permissions: ['microphone'],
     viewport: { width: 1100, height: 900 },
     acceptDownloads: true,
+    ...(login && { httpCredentials: login }),
     timeout: 30_000,
   });
   context.setDefaultTimeout(10_000);

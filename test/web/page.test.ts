@@ -50,6 +50,8 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
   let world: WebWorld;
   let url: string;
   let smallUrl: string;
+  let lockedUrl: string;
+  const token = 'page-test-token-0123456789';
   let browser: Awaited<ReturnType<typeof openBrowser>>;
   let context: BrowserContext;
   let withSilence: string;
@@ -58,6 +60,7 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     world = await openWebWorld();
     url = (await world.start()).url;
     smallUrl = (await world.start({ limits: { maxBytes: 20_000 } })).url;
+    lockedUrl = (await world.start({ settings: { token } })).url;
     // speech 0–5 s, digital silence 5–10 s, speech 10–15 s: three segments, the middle one silent.
     const { samples } = await world.services.analyzer.decoder.decode(
       { bytes: new Uint8Array(readFileSync(SAMPLE)), name: 'hello.ogg' },
@@ -70,7 +73,7 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     writeFileSync(withSilence, wav16(mixed));
     const microphone = join(tmpdir(), `annamalai-microphone-${process.pid}.wav`);
     writeFileSync(microphone, wav16(samples.subarray(0, 8 * 16_000)));
-    browser = await openBrowser(microphone);
+    browser = await openBrowser(microphone, { username: 'someone', password: token });
     context = browser.context;
   }, 60_000);
 
@@ -330,6 +333,14 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     await expect(page.textContent('#waveform-problem')).resolves.toMatch(/cannot play this format/);
     await expect(page.locator('#segments tbody tr').count()).resolves.toBe(report.segments.length);
     await expect(page.locator('#timeline rect.seg').count()).resolves.toBe(report.segments.length);
+    await page.close();
+  });
+
+  it('behind WEB_TOKEN: the login prompt lets the page in, and its uploads carry the login', async () => {
+    const page = await openPage(lockedUrl);
+    const report = await upload(page, `${FIXTURES}/speech.webm`);
+    expect(report.file).toBe('speech.webm');
+    await page.waitForSelector('#result[data-ready="true"]');
     await page.close();
   });
 
