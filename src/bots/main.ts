@@ -22,6 +22,7 @@ await runBots((env): BotPlan => {
   const queue = discord ?? slack;
   return {
     queue: { concurrency: queue?.WORK_CONCURRENCY ?? 1, maxQueued: queue?.WORK_QUEUE_MAX ?? 20 },
+    graceMs: (queue?.SHUTDOWN_GRACE_S ?? 20) * 1000,
     redact: [...(discord ? DISCORD_REDACT : []), ...(slack ? SLACK_REDACT : [])],
     start: [
       ...(discord

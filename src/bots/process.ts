@@ -7,6 +7,8 @@ const EX_CONFIG = 78;
 
 export interface BotPlan {
   readonly queue: { readonly concurrency: number; readonly maxQueued: number };
+  /** How long running analyses may finish at shutdown before they are aborted. */
+  readonly graceMs: number;
   /** Extra logger redaction paths for the platforms' secrets. */
   readonly redact: readonly string[];
   /** Started in order and stopped in that order (Discord first: its voice sessions still need the queue). */
@@ -45,7 +47,10 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing or abandoning work in flight');
     try {
-      for (const bot of running) await bot.stop();
+      for (const bot of running) await bot.beginStop();
+      // The one place the shared work queue is shut.
+      logger.info(await runtime.queue.shutdown(bots.graceMs), 'work queue stopped');
+      for (const bot of running) await bot.disconnect();
     } finally {
       await runtime.close();
     }
@@ -56,7 +61,9 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
   try {
     for (const start of bots.start) running.push(await start(runtime, logger));
   } catch (error) {
-    for (const bot of running) await bot.stop().catch(() => undefined);
+    for (const bot of running) await bot.beginStop().catch(() => undefined);
+    await runtime.queue.shutdown(0);
+    for (const bot of running) await bot.disconnect().catch(() => undefined);
     await runtime.close();
     return exit(error instanceof Error ? error.message : String(error), 1);
   }

@@ -80,9 +80,15 @@ export async function openBotRuntime(
   };
 }
 
-/** A started bot: stop() ends its scheduler, finishes or abandons its work (telling users) and disconnects. */
+/**
+ * A started bot, stopped in two steps around the shared work queue, which only its owner (the process,
+ * src/bots/process.ts) shuts: `beginStop` ends the scheduler and refuses new work (voice sessions hand in
+ * their last analyses), then the queue is shut (waiting jobs abandoned, running ones given the grace period,
+ * every affected user told), then `disconnect` waits for those replies and leaves the platform.
+ */
 export interface RunningBot {
-  stop(): Promise<void>;
+  beginStop(): Promise<void>;
+  disconnect(): Promise<void>;
 }
 
 /** A platform's mood digest and retention purge on the shared runtime. */

@@ -1,4 +1,4 @@
-import { durationSeconds } from './audio.ts';
+import { durationSeconds, type PcmAudio } from './audio.ts';
 import { confidenceBand, topLabels } from './confidence.ts';
 import { AnnamalaiError, isAnnamalaiError, toAnnamalaiError } from './errors.ts';
 import type { AnalysisStore, AudioDecoder, AudioInput, DecodeLimits, EmotionClassifier } from './ports.ts';
@@ -54,15 +54,40 @@ export async function analyzeRecording(
   context: AnalysisContext,
   options: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
-  const { classifier } = deps;
-  let durationS = 0;
+  let pcm: PcmAudio;
   try {
     options.onProgress?.({ stage: 'decoding' });
-    const pcm = await deps.decoder.decode(input, {
+    pcm = await deps.decoder.decode(input, {
       limits: deps.limits,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+  } catch (thrown) {
+    return failed(deps, context, 0, thrown);
+  }
+  return analyzePcm(deps, pcm, context, options);
+}
+
+/** What analysing audio already decoded needs: everything but a decoder. */
+export type PcmAnalyzerDeps = Omit<AnalyzerDeps, 'decoder'>;
+
+/**
+ * The same use case for audio an adapter already holds as 16 kHz mono PCM (Discord's voice receive): no
+ * decoder in between, so no content type can ever declare an upload to be raw PCM. Never throws.
+ */
+export async function analyzePcm(
+  deps: PcmAnalyzerDeps,
+  pcm: PcmAudio,
+  context: AnalysisContext,
+  options: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
+  const { classifier } = deps;
+  let durationS = 0;
+  try {
+    options.signal?.throwIfAborted();
+    if (pcm.samples.length === 0) throw new AnnamalaiError('audio.empty');
     durationS = durationSeconds(pcm);
+    // A decoder stops at the limit; PCM handed in whole is checked here.
+    if (durationS > deps.limits.maxDurationSeconds) throw new AnnamalaiError('audio.too_long');
     if (durationS < MIN_TAIL_SECONDS) throw new AnnamalaiError('audio.too_short');
 
     const { windows, droppedTailS } = segment(pcm.samples);
@@ -87,14 +112,23 @@ export async function analyzeRecording(
     const saved = await store(deps, context, durationS, { status: 'ok', segments });
     return { status: 'ok', durationS, segments, summary, ...(saved && { saved }) };
   } catch (thrown) {
-    const error = toAnnamalaiError(thrown, 'inference.failed');
-    // A failure is stored too (without audio) so history and digests can say what went wrong.
-    await store(deps, context, durationS, {
-      status: 'failed',
-      error: { code: error.code, message: error.userMessage },
-    });
-    return { status: 'failed', durationS, error };
+    return failed(deps, context, durationS, thrown);
   }
+}
+
+async function failed(
+  deps: PcmAnalyzerDeps,
+  context: AnalysisContext,
+  durationS: number,
+  thrown: unknown,
+): Promise<AnalysisResult> {
+  const error = toAnnamalaiError(thrown, 'inference.failed');
+  // A failure is stored too (without audio) so history and digests can say what went wrong.
+  await store(deps, context, durationS, {
+    status: 'failed',
+    error: { code: error.code, message: error.userMessage },
+  });
+  return { status: 'failed', durationS, error };
 }
 
 async function classifyInBatches(
@@ -126,7 +160,7 @@ async function classifyInBatches(
 }
 
 async function store(
-  deps: AnalyzerDeps,
+  deps: PcmAnalyzerDeps,
   context: AnalysisContext,
   durationS: number,
   outcome: AnalysisRecord['outcome'],

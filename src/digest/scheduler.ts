@@ -233,14 +233,6 @@ export class DigestScheduler {
     return composeDigest(this.#o, channelId, schedule, timeZone, fire);
   }
 
-  /** `/emotion digest now`: the channel's digest for its latest complete period, not recorded anywhere. */
-  preview(
-    workspaceId: string,
-    channelId: string,
-  ): Promise<{ digest: Digest; config: DigestConfig | undefined }> {
-    return previewDigest(this.#o, workspaceId, channelId, this.#o.clock.now());
-  }
-
   async #maybePurge(): Promise<number | null> {
     const now = this.#o.clock.now();
     const fire = latestFire(parseSchedule(PURGE_CRON), 'UTC', now);

@@ -8,6 +8,7 @@ await runBots((env) => {
   const discord = loadDiscordConfig(env);
   return {
     queue: { concurrency: discord.WORK_CONCURRENCY, maxQueued: discord.WORK_QUEUE_MAX },
+    graceMs: discord.SHUTDOWN_GRACE_S * 1000,
     redact: DISCORD_REDACT,
     start: [(runtime, logger) => startDiscord(runtime, discord, logger)],
   };

@@ -5,7 +5,7 @@ import type { Logger } from '../../log.ts';
 import { RESTARTED_TEXT } from '../shared/refusals.ts';
 import { deliverFinalReply, type ReplyRetryPolicy } from '../shared/reply-retry.ts';
 import type { RecoveryAnswer } from '../shared/restart-recovery.ts';
-import { type ReplyPayload, replyPayload, storedOutcome } from './payload.ts';
+import { type ReplyPayload, storedPayload } from './payload.ts';
 import { INTERACTION_TOKEN_MS, isGone, TOKEN_MARGIN_MS } from './surfaces.ts';
 
 /** Where a Discord job's waiting reply is, as recorded in the job journal (bot.ts writes it). */
@@ -59,8 +59,8 @@ export function discordRecovery(
     async answer(job: JobRecord, handle, stored: StoredAnalysis | undefined) {
       if (!handle) throw new Error(`job ${job.id}: unreadable reply handle`);
       const payload = stored
-        ? replyPayload(await storedOutcome(stored, model), stored.sourceName ?? 'Voice message', model)
-        : replyPayload({ kind: 'error', code: 'restarted', text: RESTARTED_TEXT }, '', model);
+        ? await storedPayload(stored, stored.sourceName ?? 'Voice message', model)
+        : { content: RESTARTED_TEXT, embeds: [], files: [] };
       const channel = async () => {
         const c = await client.channels.fetch(handle.channelId);
         if (!c?.isSendable()) throw new Error('channel not sendable');

@@ -1,11 +1,10 @@
 import type { APIEmbed } from 'discord.js';
 import type { AnalysisResult } from '../../core/analyze.ts';
-import type { AnnamalaiError } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { StoredAnalysis } from '../../core/records.ts';
 import { ESTIMATE_NOTE } from '../../core/summary.ts';
 import { clip } from '../shared/clip.ts';
-import { DownloadError } from '../shared/download.ts';
+import { mainEmotion } from '../shared/history.ts';
 import { clock, fitSegmentLines, type OkResult, overallLine, pct } from '../shared/text.ts';
 
 /** Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
@@ -68,57 +67,14 @@ export function resultTitle(result: OkResult, what: string): string {
   return `${what} · ${clock(result.durationS)} · ${result.summary.speechSegments} speech segment${result.summary.speechSegments === 1 ? '' : 's'}`;
 }
 
-/** The kind, specific words for a failure; `limits` fill in numbers the core's generic text leaves out. */
-export function errorText(
-  error: AnnamalaiError | DownloadError,
-  limits: { maxDurationS: number; maxMb: number },
-): string {
-  if (error instanceof DownloadError) {
-    switch (error.kind) {
-      case 'too_large':
-        return `That file is too large to analyse: the limit is ${limits.maxMb} MB.`;
-      case 'empty':
-        return 'That file is empty (0 bytes): there is nothing to listen to.';
-      case 'host_not_allowed':
-        return 'I only download attachments from Discord itself.';
-      case 'timeout':
-        return "I couldn't download the attachment in time. Please try again.";
-      default:
-        return "I couldn't download the attachment. Please try again.";
-    }
-  }
-  switch (error.code) {
-    case 'audio.unsupported':
-      return 'That file is not audio I can read (I understand Ogg/Opus, WebM, M4A/AAC, MP3, WAV and FLAC).';
-    case 'audio.too_long': {
-      const minutes = limits.maxDurationS / 60;
-      return Number.isInteger(minutes)
-        ? `Recordings over ${minutes} minute${minutes === 1 ? '' : 's'} are not analysed.`
-        : `Recordings over ${limits.maxDurationS} seconds are not analysed.`;
-    }
-    case 'audio.too_large':
-      return `That file is too large to analyse: the limit is ${limits.maxMb} MB.`;
-    case 'audio.no_audio_track':
-      return 'That video has no sound track, so there is no voice to listen to.';
-    case 'audio.empty':
-      return 'That file is empty (0 bytes): there is nothing to listen to.';
-    default:
-      return error.userMessage;
-  }
-}
-
 export function historyText(rows: readonly StoredAnalysis[]): string {
   if (rows.length === 0) return 'You have no stored analyses.';
   const lines = rows.map((r) => {
     const when = `<t:${Math.floor(r.createdAt.getTime() / 1000)}:R>`;
     const name = r.sourceName ? ` ${clip(r.sourceName, 40)}` : '';
     if (r.outcome.status === 'failed') return `• ${when}${name} — failed: ${r.outcome.error.message}`;
-    const speech = r.outcome.segments.filter((s) => s.kind === 'speech');
-    const counts = new Map<string, number>();
-    for (const s of speech)
-      if (s.kind === 'speech' && s.top[0]) counts.set(s.top[0].label, (counts.get(s.top[0].label) ?? 0) + 1);
-    const top = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
-    return `• ${when}${name} — ${clock(r.durationS)}, mostly ${top ? `${top[0]} (${pct(top[1] / speech.length)} of segments)` : 'silence'}`;
+    const main = mainEmotion(r);
+    return `• ${when}${name} — ${clock(r.durationS)}, mostly ${main ? `${main.label} (${pct(main.share)} of segments)` : 'silence'}`;
   });
   return clip(lines.join('\n'), 1900);
 }

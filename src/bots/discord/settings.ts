@@ -1,5 +1,5 @@
 import { type ChatInputCommandInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
+import { previewDigest } from '../../digest/scheduler.ts';
 import {
   DigestSettingsError,
   type DigestSettingsInput,
@@ -7,7 +7,8 @@ import {
   hasDigestInput,
   updateDigestSettings,
 } from '../../digest/settings.ts';
-import type { DiscordBotDeps } from './bot.ts';
+import { settingsFacts } from '../shared/settings-summary.ts';
+import type { DiscordBotDeps } from './context.ts';
 import { digestPayload } from './digest.ts';
 import { MESSAGES, PLATFORM } from './messages.ts';
 
@@ -59,15 +60,15 @@ export async function settingsAnswer(
     ...(digest ? { digestChannelId: digest.id } : {}),
     ...(retention !== null ? { retentionDays: retention === 0 ? null : retention } : {}),
   });
+  const digests = deps.digest ? await deps.digest.store.workspaceConfigs(PLATFORM, guildId) : [];
+  const facts = settingsFacts(settings, digests);
   const lines = [
     '**Emotion settings for this server**',
-    `Auto-analysis of voice messages in: ${settings.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'no channel'}`,
-    `Digest channel: ${settings.digestChannelId ? `<#${settings.digestChannelId}>` : 'none'}`,
-    `Results kept: ${settings.retentionDays ? `${settings.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
+    `Auto-analysis of voice messages in: ${facts.autoChannels ?? 'no channel'}`,
+    `Digest channel: ${facts.digestChannel}`,
+    `Results kept: ${facts.retention}`,
   ];
-  const digests = deps.digest ? await deps.digest.store.workspaceConfigs(PLATFORM, guildId) : [];
-  if (digests.length > 0)
-    lines.push(`Mood digests:\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`);
+  if (facts.digests.length > 0) lines.push(`Mood digests:\n${facts.digests.join('\n')}`);
   lines.unshift(...digestNote);
   if (settings.autoAnalysisChannels.length > 0 && !deps.config.DISCORD_MESSAGE_CONTENT_INTENT) {
     lines.push(

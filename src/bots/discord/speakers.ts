@@ -1,8 +1,7 @@
 import prism from 'prism-media';
-import { type AnalysisResult, type AnalyzerDeps, analyzeRecording } from '../../core/analyze.ts';
+import { type AnalysisResult, analyzePcm, type PcmAnalyzerDeps } from '../../core/analyze.ts';
 import { SAMPLE_RATE } from '../../core/audio.ts';
 import type { AnalysisContext } from '../../core/records.ts';
-import { PcmDecoder, pcmInput } from './pcm-input.ts';
 
 /**
  * Per-speaker voice receive: Opus packets arrive tagged with a user id, as a voice connection's receiver
@@ -132,19 +131,18 @@ export class SpeakerCollector {
   }
 }
 
-/** One analysis per speaker through the core use case, the PCM already decoded. */
+/** One analysis per speaker through the core use case, the PCM already decoded (no decoder in between). */
 export async function analyzeSpeakers(
-  deps: AnalyzerDeps,
+  deps: PcmAnalyzerDeps,
   pcmByUser: ReadonlyMap<string, Float32Array>,
   context: (userId: string) => AnalysisContext,
   options: { readonly signal?: AbortSignal } = {},
 ): Promise<Map<string, AnalysisResult>> {
   const results = new Map<string, AnalysisResult>();
-  const pcmDeps = { ...deps, decoder: new PcmDecoder() };
   for (const [userId, samples] of pcmByUser) {
     results.set(
       userId,
-      await analyzeRecording(pcmDeps, pcmInput(samples, `voice of ${userId}`), context(userId), options),
+      await analyzePcm(deps, { samples, sampleRate: SAMPLE_RATE }, context(userId), options),
     );
   }
   return results;

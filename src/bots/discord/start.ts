@@ -61,9 +61,13 @@ export async function startDiscord(
     logger.error({ err: scrub.error(error) }, 'digest scheduler could not start; the bot runs without it');
   }
   return {
-    async stop() {
+    async beginStop() {
       await scheduler.stop();
-      logger.info(await bot.shutdown(), 'discord bot stopped');
+      await bot.beginStop();
+    },
+    async disconnect() {
+      await bot.disconnect();
+      logger.info('discord bot stopped');
     },
   };
 }

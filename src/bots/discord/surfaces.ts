@@ -7,27 +7,29 @@ import {
   MessageFlags,
 } from 'discord.js';
 import type { Logger } from '../../log.ts';
-import type { JobTicket } from '../shared/job-ticket.ts';
+import type { JobOutcome, Surface } from '../shared/job.ts';
+import type { SegmentsDone } from '../shared/progress.ts';
 import { DEFAULT_REPLY_RETRY, deliverFinalReply, type ReplyRetryPolicy } from '../shared/reply-retry.ts';
-import type { JobOutcome, ReplyPayload } from './payload.ts';
+import { ephemeral } from './context.ts';
+import type { ReplyPayload } from './payload.ts';
 
 /**
- * The reply surface of one request — a voice message's reply or an interaction's deferred reply — edited in
- * place with progress, then with the outcome. The final edit follows the shared retry/replace policy
- * (shared/reply-retry.ts), and the job is closed in the journal once the user was answered.
+ * Discord's two surfaces for the shared job (shared/job.ts): a voice message's reply, and an interaction's
+ * deferred reply, each edited in place with progress, then with the outcome by the shared retry/replace
+ * policy (shared/reply-retry.ts).
  */
-export interface Surface {
-  progress(text: string): Promise<unknown>;
-  /** The result is stored under this id: recorded so a restart can show it. */
-  stored(analysisId: string): Promise<void>;
-  done(outcome: JobOutcome): Promise<unknown>;
-}
 
 interface Common {
-  readonly ticket: JobTicket;
-  readonly render: (outcome: JobOutcome) => ReplyPayload;
+  readonly render: (outcome: JobOutcome) => Promise<ReplyPayload>;
   readonly log: Logger;
   readonly retry?: ReplyRetryPolicy | undefined;
+}
+
+/** Discord edits are cheap: progress every 1.5 s, and only for recordings long enough to wait on. */
+const PROGRESS = { everyMs: 1500, minSegments: 8 } as const;
+
+export function progressText(p: SegmentsDone): string {
+  return `🎧 Analysing… ${Math.round((p.done / p.total) * 100)}% (${p.done} of ${p.total} segments)`;
 }
 
 /** An interaction token lives 15 minutes; past this (less a margin) we post to the channel instead. */
@@ -40,38 +42,44 @@ export function isGone(error: unknown): boolean {
   return error instanceof DiscordAPIError && (GONE.has(Number(error.code)) || error.status === 404);
 }
 
-/** A voice message's "Listening…" reply. */
+/** A voice message's "Listening…" reply; in a server, an opted-out author is not answered at all. */
 export function messageSurface(
-  options: Common & { readonly placeholder: Message; readonly sourceMessageId: string },
+  options: Common & { readonly message: Message; readonly where: object },
 ): Surface {
-  const { placeholder, ticket, render, log } = options;
-  let chain: Promise<unknown> = Promise.resolve();
+  const { message, render, log } = options;
+  let placeholder: Message | undefined;
   return {
-    progress: (text) => (chain = chain.then(() => placeholder.edit(text)).catch(() => undefined)),
-    stored: (id) => ticket.analysed(id),
+    progressPolicy: PROGRESS,
+    refuse: async (refusal) => {
+      if (refusal.code === 'opted_out.self' && message.guildId !== null) return;
+      await message.reply(refusal.text);
+    },
+    open: async (ticket) => {
+      placeholder = await message.reply('🎧 Listening to your voice message…');
+      await ticket.reply({ ...options.where, messageId: placeholder.id });
+      return true;
+    },
+    progress: async (p) => placeholder?.edit(progressText(p)),
     done: async (outcome) => {
-      try {
-        await chain;
-        const payload = render(outcome);
-        await deliverFinalReply(
-          {
-            edit: () => placeholder.edit(payload),
-            replace: async () => {
-              const channel = placeholder.channel;
-              if (!channel.isSendable()) throw new Error('channel not sendable');
-              await channel.send({
-                ...payload,
-                reply: { messageReference: options.sourceMessageId, failIfNotExists: false },
-              });
-            },
-            permanent: isGone,
+      const shown = placeholder;
+      if (!shown) return;
+      const payload = await render(outcome);
+      await deliverFinalReply(
+        {
+          edit: () => shown.edit(payload),
+          replace: async () => {
+            const channel = shown.channel;
+            if (!channel.isSendable()) throw new Error('channel not sendable');
+            await channel.send({
+              ...payload,
+              reply: { messageReference: message.id, failIfNotExists: false },
+            });
           },
-          log,
-          options.retry ?? DEFAULT_REPLY_RETRY,
-        );
-      } finally {
-        await ticket.close();
-      }
+          permanent: isGone,
+        },
+        log,
+        options.retry ?? DEFAULT_REPLY_RETRY,
+      );
     },
   };
 }
@@ -84,47 +92,44 @@ export function interactionSurface(
     readonly deadline: number;
   },
 ): Surface {
-  const { interaction, ticket, render, log, deadline } = options;
+  const { interaction, render, log, deadline } = options;
   const toChannel = async (payload: ReplyPayload) => {
     const channel = await options.client.channels.fetch(interaction.channelId);
     if (!channel?.isSendable()) throw new Error('channel not sendable');
     await channel.send({ ...payload, content: `<@${interaction.user.id}> ${payload.content}` });
   };
-  let chain: Promise<unknown> = Promise.resolve();
   return {
-    progress: (text) => {
-      if (Date.now() > deadline) return chain;
-      chain = chain.then(() => interaction.editReply(text)).catch(() => undefined);
-      return chain;
+    progressPolicy: PROGRESS,
+    refuse: (refusal) => ephemeral(interaction, refusal.text),
+    open: async () => {
+      await interaction.deferReply();
+      return true;
     },
-    stored: (id) => ticket.analysed(id),
+    progress: async (p) => {
+      if (Date.now() <= deadline) await interaction.editReply(progressText(p));
+    },
     done: async (outcome) => {
-      try {
-        await chain;
-        const payload = render(outcome);
-        // The interaction token is about to expire: answer in the channel instead.
-        if (Date.now() > deadline) return await toChannel(payload);
-        if (outcome.kind === 'error') {
-          // Only the caller needs to see a failure: drop the public "thinking" reply, answer ephemerally.
-          await interaction.deleteReply().catch(() => undefined);
-          await interaction.followUp({ content: outcome.text, flags: MessageFlags.Ephemeral });
-          return;
-        }
-        await deliverFinalReply(
-          {
-            edit: () => interaction.editReply(payload),
-            replace: async () => {
-              if (Date.now() > deadline) return toChannel(payload);
-              await interaction.followUp(payload).catch(() => toChannel(payload));
-            },
-            permanent: isGone,
-          },
-          log,
-          options.retry ?? DEFAULT_REPLY_RETRY,
-        );
-      } finally {
-        await ticket.close();
+      const payload = await render(outcome);
+      // The interaction token is about to expire: answer in the channel instead.
+      if (Date.now() > deadline) return await toChannel(payload);
+      if (outcome.kind === 'error') {
+        // Only the caller needs to see a failure: drop the public "thinking" reply, answer ephemerally.
+        await interaction.deleteReply().catch(() => undefined);
+        await interaction.followUp({ content: outcome.text, flags: MessageFlags.Ephemeral });
+        return;
       }
+      await deliverFinalReply(
+        {
+          edit: () => interaction.editReply(payload),
+          replace: async () => {
+            if (Date.now() > deadline) return toChannel(payload);
+            await interaction.followUp(payload).catch(() => toChannel(payload));
+          },
+          permanent: isGone,
+        },
+        log,
+        options.retry ?? DEFAULT_REPLY_RETRY,
+      );
     },
   };
 }

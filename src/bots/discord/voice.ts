@@ -6,21 +6,15 @@ import {
   type VoiceConnection,
   VoiceConnectionStatus,
 } from '@discordjs/voice';
-import {
-  type ChatInputCommandInteraction,
-  Events,
-  type Guild,
-  MessageFlags,
-  type VoiceState,
-} from 'discord.js';
-import type { AnalyzerDeps } from '../../core/analyze.ts';
+import { type ChatInputCommandInteraction, type Guild, MessageFlags, type VoiceState } from 'discord.js';
+import type { PcmAnalyzerDeps } from '../../core/analyze.ts';
 import type { SettingsStore } from '../../core/ports.ts';
 import type { Logger } from '../../log.ts';
-import { analyzeSpeakers, SpeakerCollector } from '../shared/speakers.ts';
 import { ShuttingDownError } from '../shared/work-queue.ts';
-import { type DiscordBot, PLATFORM, type VoiceCommands } from './bot.ts';
 import type { DiscordConfig } from './config.ts';
-import { errorText } from './render.ts';
+import { PLATFORM } from './messages.ts';
+import { analyzeSpeakers, SpeakerCollector } from './speakers.ts';
+import type { VoiceCommands, VoicePort } from './voice-port.ts';
 
 /**
  * `/emotion listen` and `/emotion stop`: joins the caller's voice channel (@discordjs/voice, DAVE through
@@ -68,7 +62,7 @@ export const discordVoiceConnector: VoiceConnector = ({ channelId, guild }) => {
 
 export interface VoiceOptions {
   readonly settings: SettingsStore;
-  readonly analyzer: AnalyzerDeps;
+  readonly analyzer: PcmAnalyzerDeps;
   readonly logger: Logger;
   readonly config: DiscordConfig;
   /** How long to wait for the voice connection to become ready. */
@@ -90,7 +84,7 @@ export function createVoiceCommands(options: VoiceOptions): VoiceCommands {
   const sessions = new Map<string, Session>();
   const log = options.logger.child({ adapter: 'discord-voice' });
 
-  async function listen(interaction: ChatInputCommandInteraction, bot: DiscordBot): Promise<void> {
+  async function listen(interaction: ChatInputCommandInteraction, bot: VoicePort): Promise<void> {
     const guild = interaction.guild;
     if (!guild) {
       await interaction.reply({
@@ -138,11 +132,12 @@ export function createVoiceCommands(options: VoiceOptions): VoiceCommands {
     const connection = (options.connect ?? discordVoiceConnector)({ channelId: voiceChannel.id, guild });
     const textChannelId = interaction.channelId;
     let timer: NodeJS.Timeout | undefined;
+    let unsubscribe: () => void = () => undefined;
     let stopped = false;
     const onVoiceState = (_old: VoiceState, now: VoiceState) => {
       if (now.guild.id !== guild.id) return;
       const humans = guild.voiceStates.cache.filter(
-        (s) => s.channelId === voiceChannel.id && !s.member?.user.bot && s.id !== bot.client.user?.id,
+        (s) => s.channelId === voiceChannel.id && !s.member?.user.bot && s.id !== bot.botUserId(),
       );
       if (humans.size === 0) void session.stop('the channel emptied');
     };
@@ -157,21 +152,20 @@ export function createVoiceCommands(options: VoiceOptions): VoiceCommands {
         if (stopped) return;
         stopped = true;
         clearTimeout(timer);
-        bot.client.off(Events.VoiceStateUpdate, onVoiceState);
+        unsubscribe();
         sessions.delete(guild.id);
         connection.destroy();
         log.info({ guild: guild.id, reason }, 'stopped listening');
         const pcm = await collector.finish();
         if (pcm.size === 0) {
-          await postText(
-            bot,
+          await bot.postText(
             textChannelId,
             `Stopped listening (${reason}). Nobody who allows analysis spoke.`,
           );
           return;
         }
         try {
-          const results = await bot.queue.push((signal) =>
+          const results = await bot.run((signal) =>
             analyzeSpeakers(
               options.analyzer,
               pcm,
@@ -186,37 +180,31 @@ export function createVoiceCommands(options: VoiceOptions): VoiceCommands {
               { signal },
             ),
           );
-          await postText(bot, textChannelId, `Stopped listening (${reason}). One summary per speaker:`);
+          await bot.postText(textChannelId, `Stopped listening (${reason}). One summary per speaker:`);
           for (const [userId, result] of results) {
             const name = guild.members.cache.get(userId)?.displayName ?? 'a speaker';
             if (result.status === 'ok')
               await bot.postResult(textChannelId, result, `Voice of ${name}`, `<@${userId}>`);
-            else {
-              const limits = {
-                maxDurationS: options.analyzer.limits.maxDurationSeconds,
-                maxMb: options.analyzer.limits.maxBytes / 2 ** 20,
-              };
-              await postText(bot, textChannelId, `<@${userId}>: ${errorText(result.error, limits)}`);
-            }
+            else await bot.postText(textChannelId, `<@${userId}>: ${bot.failureText(result.error)}`);
           }
         } catch (error) {
           const text =
             error instanceof ShuttingDownError
               ? 'I am restarting and could not analyse this conversation.'
               : 'I could not analyse this conversation.';
-          await postText(bot, textChannelId, text);
+          await bot.postText(textChannelId, text);
         }
       },
     };
     sessions.set(guild.id, session);
     timer = setTimeout(() => void session.stop('time is up'), seconds * 1000);
-    bot.client.on(Events.VoiceStateUpdate, onVoiceState);
+    unsubscribe = bot.onVoiceState(onVoiceState);
     try {
       await connection.ready(options.joinTimeoutMs ?? 20_000);
     } catch {
       stopped = true;
       clearTimeout(timer);
-      bot.client.off(Events.VoiceStateUpdate, onVoiceState);
+      unsubscribe();
       sessions.delete(guild.id);
       connection.destroy();
       await interaction.followUp({
@@ -258,9 +246,4 @@ export function createVoiceCommands(options: VoiceOptions): VoiceCommands {
       await Promise.all([...sessions.values()].map((s) => s.stop('the bot is restarting')));
     },
   };
-}
-
-async function postText(bot: DiscordBot, channelId: string, content: string): Promise<void> {
-  const channel = await bot.client.channels.fetch(channelId);
-  if (channel?.isSendable()) await channel.send({ content });
 }

@@ -1,9 +1,9 @@
 import type { types } from '@slack/bolt';
-import type { ErrorCode } from '../../core/errors.ts';
 import type { ModelInfo } from '../../core/ports.ts';
 import type { SegmentResult, StoredAnalysis } from '../../core/records.ts';
 import { ESTIMATE_NOTE, type Summary } from '../../core/summary.ts';
 import { clip } from '../shared/clip.ts';
+import { mainEmotion } from '../shared/history.ts';
 import { NOT_SAVED_LINE } from '../shared/not-saved.ts';
 import { BAND_EMOJI, fitSegmentLines, overallLine, pct, SILENCE_EMOJI } from '../shared/text.ts';
 
@@ -42,11 +42,11 @@ export function escapeMrkdwn(text: string): string {
 /** Cut on grapheme clusters (src/bots/shared/clip.ts): an emoji is never split in half. */
 export const cut = clip;
 
-function section(text: string): KnownBlock {
+export function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: cut(text, LIMITS.sectionText) } };
 }
 
-function context(texts: readonly string[]): KnownBlock {
+export function context(texts: readonly string[]): KnownBlock {
   return {
     type: 'context',
     elements: texts
@@ -56,7 +56,7 @@ function context(texts: readonly string[]): KnownBlock {
 }
 
 /** Packs lines into as few ≤ SECTION_FILL sections as they need. */
-function packLines(lines: readonly string[]): string[] {
+export function packLines(lines: readonly string[]): string[] {
   const out: string[] = [];
   let current = '';
   for (const raw of lines) {
@@ -128,28 +128,13 @@ export function analyzingMessage(sourceName: string | undefined, detail?: string
   return { text: text.replace(/:headphones: /, ''), blocks: [section(text)] };
 }
 
-/** The top label heard most often in a stored analysis (for history lines). */
-export function storedDominant(a: StoredAnalysis): { label: string; share: number } | null {
-  if (a.outcome.status !== 'ok') return null;
-  const counts = new Map<string, number>();
-  let speech = 0;
-  for (const s of a.outcome.segments) {
-    if (s.kind !== 'speech') continue;
-    speech++;
-    const top = s.top[0];
-    if (top) counts.set(top.label, (counts.get(top.label) ?? 0) + 1);
-  }
-  const best = [...counts.entries()].sort((x, y) => y[1] - x[1])[0];
-  return best ? { label: best[0], share: best[1] / speech } : null;
-}
-
 export function historyLine(a: StoredAnalysis): string {
   const when = `<!date^${Math.floor(a.createdAt.getTime() / 1000)}^{date_short_pretty} {time}|${a.createdAt.toISOString()}>`;
   const name = a.sourceName ? `“${escapeMrkdwn(cut(a.sourceName, 60))}”` : 'a recording';
   const where = a.channelId ? ` in <#${a.channelId}>` : '';
   if (a.outcome.status === 'failed')
     return `${when} · ${name}${where}: not analysed (${escapeMrkdwn(a.outcome.error.message)})`;
-  const d = storedDominant(a);
+  const d = mainEmotion(a);
   return `${when} · ${name}${where}, ${a.durationS.toFixed(0)} s: ${d ? `mostly *${d.label}* (${pct(d.share)} of segments)` : 'only silence'}`;
 }
 
@@ -203,80 +188,4 @@ export function forgetConfirmMessage(): RenderedMessage {
       },
     ],
   };
-}
-
-export interface HomeView {
-  readonly optedOut: boolean;
-  readonly history: readonly StoredAnalysis[];
-  readonly status?: string | undefined;
-}
-
-/** The App Home tab: recent analyses and the privacy controls. */
-export function homeView(view: HomeView): { type: 'home'; blocks: KnownBlock[] } {
-  const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: 'Annamalai: emotions in speech' } },
-    section(HELP_TEXT),
-    { type: 'divider' },
-    section('*Your privacy*'),
-    section(
-      view.optedOut
-        ? 'You have *opted out*: I do not analyse recordings of your voice.'
-        : 'Your clips are analysed when you or someone else asks, and in auto-analysis channels.',
-    ),
-    {
-      type: 'actions',
-      elements: [
-        view.optedOut
-          ? {
-              type: 'button',
-              action_id: 'home_optin',
-              style: 'primary',
-              text: { type: 'plain_text', text: 'Opt in again' },
-            }
-          : { type: 'button', action_id: 'home_optout', text: { type: 'plain_text', text: 'Opt out' } },
-        {
-          type: 'button',
-          action_id: 'home_forget',
-          style: 'danger',
-          text: { type: 'plain_text', text: 'Forget my results' },
-          confirm: {
-            title: { type: 'plain_text', text: 'Forget your results?' },
-            text: {
-              type: 'mrkdwn',
-              text: 'Every stored analysis of your voice in this workspace is deleted. This cannot be undone.',
-            },
-            confirm: { type: 'plain_text', text: 'Delete' },
-            deny: { type: 'plain_text', text: 'Cancel' },
-            style: 'danger',
-          },
-        },
-      ],
-    },
-    ...(view.status ? [context([view.status])] : []),
-    { type: 'divider' },
-    section('*Your recent analyses*'),
-    ...(view.history.length
-      ? packLines(view.history.map(historyLine)).map(section)
-      : [section('_None stored._')]),
-    context([`_${ESTIMATE_NOTE}_`]),
-  ];
-  return { type: 'home', blocks: blocks.slice(0, LIMITS.homeBlocks) };
-}
-
-/** User-facing text for the errors an analysis or a download can end in (Slack wording where it helps). */
-export function errorText(
-  code: ErrorCode,
-  fallback: string,
-  limits: { maxMb: number; maxMinutes: number },
-): string {
-  switch (code) {
-    case 'audio.too_large':
-      return `That file is over ${limits.maxMb} MB: larger recordings are not analysed.`;
-    case 'audio.too_long':
-      return `Recordings over ${limits.maxMinutes} minutes are not analysed.`;
-    case 'aborted':
-      return 'The analysis was stopped because the app is restarting. Please try again in a minute.';
-    default:
-      return fallback;
-  }
 }

@@ -8,6 +8,7 @@ await runBots((env) => {
   const slack = loadSlackConfig(env);
   return {
     queue: { concurrency: slack.WORK_CONCURRENCY, maxQueued: slack.WORK_QUEUE_MAX },
+    graceMs: slack.SHUTDOWN_GRACE_S * 1000,
     redact: SLACK_REDACT,
     start: [(runtime, logger) => startSlack(runtime, slack, logger)],
   };

@@ -8,8 +8,9 @@ import {
   describeDigest,
   updateDigestSettings,
 } from '../../digest/settings.ts';
+import { digestLines, digestTitle, emptyLine, isEmpty } from '../../digest/text.ts';
 import type { Logger } from '../../log.ts';
-import { digestMessage } from './digest.ts';
+import { settingsFacts } from '../shared/settings-summary.ts';
 import { parseChannel } from './files.ts';
 import { redactTokens } from './log.ts';
 import { PLATFORM } from './platform.ts';
@@ -39,25 +40,24 @@ export function settingsCommands(deps: {
       channelId,
       d.clock.now(),
     );
-    const message = digestMessage(digest);
-    const body = message.blocks
-      .map((b) => {
-        const block = b as { text?: { text?: string }; elements?: { text?: string }[] };
-        return block.text?.text ?? block.elements?.map((e) => e.text ?? '').join(' ') ?? '';
-      })
-      .filter(Boolean);
+    const body = isEmpty(digest)
+      ? [emptyLine(digest)]
+      : [`*${digestTitle(digest)}*`, ...digestLines(digest, (t) => `*${t}*`)];
     return [
       '_Preview of this channel’s mood digest (only you see it; the posted one has a chart):_',
-      ...(body.length ? body.map((t, i) => (i === 0 ? `*${t}*` : t)) : [message.text]),
+      ...body,
     ].join('\n');
   }
 
-  /** `/emotion settings digest …` for the channel the command was typed in. */
+  /**
+   * `/emotion settings digest …` for the channel the command was typed in: a change (answered with the
+   * settings), a usage or refusal line (answered alone), or undefined when the verb is not one of these.
+   */
   async function digestSettings(
     teamId: string,
     channelId: string,
     args: string[],
-  ): Promise<string | undefined> {
+  ): Promise<DigestAnswer | undefined> {
     const d = deps.digest;
     const [verb = '', ...rest] = args;
     const value = rest.join(' ').trim();
@@ -71,7 +71,7 @@ export function settingsCommands(deps: {
         break;
       case 'to': {
         const target = parseChannel(value);
-        if (!target) return 'Use `/emotion settings digest to #channel`.';
+        if (!target) return usage('Use `/emotion settings digest to #channel`.');
         input = { targetChannelId: target };
         break;
       }
@@ -84,15 +84,17 @@ export function settingsCommands(deps: {
         break;
       case 'empty':
         if (value !== 'line' && value !== 'nothing')
-          return 'Use `/emotion settings digest empty line` or `/emotion settings digest empty nothing`.';
+          return usage(
+            'Use `/emotion settings digest empty line` or `/emotion settings digest empty nothing`.',
+          );
         input = { emptyLine: value === 'line' };
         break;
       default:
         return undefined;
     }
-    if (!d) return 'The mood digest is not available in this app.';
+    if (!d) return usage('The mood digest is not available in this app.');
     if (verb.toLowerCase() === 'off' && !(await d.store.config(PLATFORM, teamId, channelId)))
-      return 'This channel has no mood digest.';
+      return changed('This channel has no mood digest.');
     try {
       const ws = await settings.workspace(PLATFORM, teamId);
       const config = await updateDigestSettings(
@@ -102,9 +104,9 @@ export function settingsCommands(deps: {
         d.clock.now(),
         ws.digestChannelId ?? channelId,
       );
-      return `Mood digest of ${describeDigest(config)}.`;
+      return changed(`Mood digest of ${describeDigest(config)}.`);
     } catch (error) {
-      if (error instanceof DigestSettingsError) return `Nothing was changed: ${error.message}`;
+      if (error instanceof DigestSettingsError) return usage(`Nothing was changed: ${error.message}`);
       throw error;
     }
   }
@@ -130,17 +132,14 @@ export function settingsCommands(deps: {
     if (!admin) return 'Only workspace admins and owners can change Annamalai’s settings.';
     const [what = '', value, target] = args.map((a) => a.trim());
     const show = async (prefix: string) => {
-      const s = await settings.workspace(PLATFORM, teamId);
-      const channels = s.autoAnalysisChannels.map((c) => `<#${c}>`).join(', ') || 'none';
       const digests = deps.digest ? await deps.digest.store.workspaceConfigs(PLATFORM, teamId) : [];
+      const facts = settingsFacts(await settings.workspace(PLATFORM, teamId), digests);
       return [
         prefix,
-        `*Auto-analysis channels:* ${channels}`,
-        `*Digest channel:* ${s.digestChannelId ? `<#${s.digestChannelId}>` : 'none'}`,
-        ...(digests.length
-          ? [`*Mood digests:*\n${digests.map((c) => `• ${describeDigest(c)}`).join('\n')}`]
-          : []),
-        `*Retention:* ${s.retentionDays ? `${s.retentionDays} days` : `${DEFAULT_RETENTION_DAYS} days (the default)`}`,
+        `*Auto-analysis channels:* ${facts.autoChannels ?? 'none'}`,
+        `*Digest channel:* ${facts.digestChannel}`,
+        ...(facts.digests.length ? [`*Mood digests:*\n${facts.digests.join('\n')}`] : []),
+        `*Retention:* ${facts.retention}`,
         '_Change with `/emotion settings auto on|off [#channel]`, `digest on|off`, `digest schedule daily 09:00|weekly mon 09:00|<cron>`, `digest timezone Europe/Berlin`, `digest to #channel`, `digest empty line|nothing`, `digest #channel`, `retention <days>|off`._',
       ]
         .filter(Boolean)
@@ -163,11 +162,7 @@ export function settingsCommands(deps: {
       }
       case 'digest': {
         const answer = await digestSettings(teamId, channelId, args.slice(1));
-        if (answer !== undefined) {
-          if (answer.startsWith('Mood digest of') || answer.startsWith('This channel has no'))
-            return show(answer);
-          return answer;
-        }
+        if (answer) return answer.kind === 'settled' ? show(answer.text) : answer.text;
         const channel = parseChannel(value);
         if (!channel)
           return 'Use `/emotion settings digest on|off`, `digest schedule …`, `digest timezone …`, `digest to #channel`, `digest empty line|nothing` or `digest #channel`.';
@@ -202,3 +197,8 @@ export function settingsCommands(deps: {
 
   return { digestPreview, settingsCommand };
 }
+
+/** A digest-settings answer: `settled` is shown with the settings that follow from it, `usage` alone. */
+type DigestAnswer = { readonly kind: 'settled' | 'usage'; readonly text: string };
+const changed = (text: string): DigestAnswer => ({ kind: 'settled', text });
+const usage = (text: string): DigestAnswer => ({ kind: 'usage', text });

@@ -54,12 +54,13 @@ export async function startSlack(
     );
   }
   return {
-    async stop() {
+    async beginStop() {
       await scheduler.stop();
-      // The queue is shared: shut it here too (a no-op when Discord already did) so that clips still
-      // waiting are abandoned with a reply instead of holding the app open.
-      const queued = await runtime.queue.shutdown(config.SHUTDOWN_GRACE_S * 1000);
-      logger.info({ ...queued, ...(await bot.stop()) }, 'slack app stopped');
+      bot.beginStop();
+    },
+    async disconnect() {
+      await bot.disconnect();
+      logger.info('slack app stopped');
     },
   };
 }

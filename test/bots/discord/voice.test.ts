@@ -4,8 +4,8 @@ import { PassThrough, Readable } from 'node:stream';
 import prism from 'prism-media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDiscordConfig } from '../../../src/bots/discord/config.ts';
+import { analyzeSpeakers, SpeakerCollector } from '../../../src/bots/discord/speakers.ts';
 import { createVoiceCommands, type ListeningConnection } from '../../../src/bots/discord/voice.ts';
-import { analyzeSpeakers, SpeakerCollector } from '../../../src/bots/shared/speakers.ts';
 import { createLogger } from '../../../src/log.ts';
 import type { FakeDiscord, FakeUser } from './fake-discord/server.ts';
 import { type Any, openWorld, type Running, startBot, type World } from './harness.ts';
@@ -227,10 +227,8 @@ describe('/emotion listen session wiring (voice connection replaced by a stand-i
       {
         voice: createVoiceCommands({
           settings: world.settings,
-          analyzer: {
-            ...world.services.analyzer,
-            decoder: world.services.analyzer.decoder,
-          },
+          // Voice-channel PCM needs no decoder (core analyzePcm).
+          analyzer: world.services.analyzer,
           logger: createLogger('silent'),
           config: loadDiscordConfig({ DISCORD_TOKEN: 'x', DISCORD_APPLICATION_ID: '123456789012345678' }),
           connect: () => {

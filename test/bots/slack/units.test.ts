@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMAND, SHORTCUT_CALLBACK_ID } from '../../../src/bots/slack/app.ts';
-import { historyMessage, homeView, LIMITS, resultMessage } from '../../../src/bots/slack/blocks.ts';
+import { historyMessage, LIMITS, resultMessage } from '../../../src/bots/slack/blocks.ts';
 import { loadSlackConfig, slackFileHosts } from '../../../src/bots/slack/config.ts';
 import { downloadSlackFile } from '../../../src/bots/slack/download.ts';
 import { isAudioFile, parseChannel } from '../../../src/bots/slack/files.ts';
+import { homeView } from '../../../src/bots/slack/home-view.ts';
 import { redactTokens } from '../../../src/bots/slack/log.ts';
 import type { SegmentResult, StoredAnalysis } from '../../../src/core/records.ts';
 import { summarize } from '../../../src/core/summary.ts';

@@ -1,0 +1,64 @@
+import type { types } from '@slack/bolt';
+import type { StoredAnalysis } from '../../core/records.ts';
+import { ESTIMATE_NOTE } from '../../core/summary.ts';
+import { context, HELP_TEXT, historyLine, LIMITS, packLines, section } from './blocks.ts';
+
+type KnownBlock = types.KnownBlock;
+
+export interface HomeView {
+  readonly optedOut: boolean;
+  readonly history: readonly StoredAnalysis[];
+  readonly status?: string | undefined;
+}
+
+/** The App Home tab: recent analyses and the privacy controls. */
+export function homeView(view: HomeView): { type: 'home'; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Annamalai: emotions in speech' } },
+    section(HELP_TEXT),
+    { type: 'divider' },
+    section('*Your privacy*'),
+    section(
+      view.optedOut
+        ? 'You have *opted out*: I do not analyse recordings of your voice.'
+        : 'Your clips are analysed when you or someone else asks, and in auto-analysis channels.',
+    ),
+    {
+      type: 'actions',
+      elements: [
+        view.optedOut
+          ? {
+              type: 'button',
+              action_id: 'home_optin',
+              style: 'primary',
+              text: { type: 'plain_text', text: 'Opt in again' },
+            }
+          : { type: 'button', action_id: 'home_optout', text: { type: 'plain_text', text: 'Opt out' } },
+        {
+          type: 'button',
+          action_id: 'home_forget',
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Forget my results' },
+          confirm: {
+            title: { type: 'plain_text', text: 'Forget your results?' },
+            text: {
+              type: 'mrkdwn',
+              text: 'Every stored analysis of your voice in this workspace is deleted. This cannot be undone.',
+            },
+            confirm: { type: 'plain_text', text: 'Delete' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+            style: 'danger',
+          },
+        },
+      ],
+    },
+    ...(view.status ? [context([view.status])] : []),
+    { type: 'divider' },
+    section('*Your recent analyses*'),
+    ...(view.history.length
+      ? packLines(view.history.map(historyLine)).map(section)
+      : [section('_None stored._')]),
+    context([`_${ESTIMATE_NOTE}_`]),
+  ];
+  return { type: 'home', blocks: blocks.slice(0, LIMITS.homeBlocks) };
+}
