@@ -1,5 +1,6 @@
-import type { StorageHealth, StorageMonitor } from '../../core/ports.ts';
+import type { StorageHealth } from '../../core/ports.ts';
 import type { Logger } from '../../log.ts';
+import { PollingStorageMonitor } from '../health.ts';
 
 export interface PgMonitorOptions {
   /** Resolves when the server answered a trivial query; rejects when it did not (within its own timeout). */
@@ -18,37 +19,14 @@ export interface PgMonitorOptions {
  * watched: a server that answers but refuses writes (disk full, read-only standby) shows as storage.failed
  * errors of the writes themselves, not here.
  */
-export class PgStorageMonitor implements StorageMonitor {
+export class PgStorageMonitor extends PollingStorageMonitor {
   readonly #options: PgMonitorOptions;
-  readonly #listeners = new Set<(health: StorageHealth) => void>();
-  #health: StorageHealth = { state: 'ok' };
   #unreachableSince: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #checking: Promise<StorageHealth> | undefined;
 
   constructor(options: PgMonitorOptions) {
+    super(options.logger);
     this.#options = options;
-  }
-
-  health(): StorageHealth {
-    return this.#health;
-  }
-
-  onChange(listener: (health: StorageHealth) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  /** Pings every `intervalMs` without keeping the process alive. */
-  start(intervalMs: number): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.check(), intervalMs);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 
   /** One ping (shared by concurrent callers); resolves to the health after it. */
@@ -59,7 +37,7 @@ export class PgStorageMonitor implements StorageMonitor {
         () => this.reachable(),
         (error: unknown) => this.unreachable(error),
       )
-      .then(() => this.#health)
+      .then(() => this.health())
       .finally(() => {
         this.#checking = undefined;
       });
@@ -69,33 +47,22 @@ export class PgStorageMonitor implements StorageMonitor {
   /** The server answered (a ping or any query). */
   reachable(): void {
     this.#unreachableSince = undefined;
-    if (this.#health.state === 'ok') return;
-    this.#options.logger?.warn({ target: this.#options.target }, 'postgres is reachable again');
-    this.#set({ state: 'ok' });
+    if (this.health().state === 'ok') return;
+    this.logger?.warn({ target: this.#options.target }, 'postgres is reachable again');
+    this.set({ state: 'ok' });
   }
 
   /** The server could not be reached (a ping or a query): lost once that lasted `lostAfterMs`. */
   unreachable(error: unknown): void {
     const now = Date.now();
     this.#unreachableSince ??= now;
-    if (this.#health.state === 'lost' || now - this.#unreachableSince < this.#options.lostAfterMs) return;
+    if (this.health().state === 'lost' || now - this.#unreachableSince < this.#options.lostAfterMs) return;
     const reason = error instanceof Error ? error.message : String(error);
     const detail = `postgres ${this.#options.target} unreachable for ${Math.round((now - this.#unreachableSince) / 1000)} s: ${reason}`;
-    this.#options.logger?.error(
+    this.logger?.error(
       { detail },
       `${detail}: results, settings and opt-outs cannot be stored until it answers again`,
     );
-    this.#set({ state: 'lost', detail, since: new Date(this.#unreachableSince) });
-  }
-
-  #set(health: StorageHealth): void {
-    this.#health = health;
-    for (const listener of this.#listeners) {
-      try {
-        listener(health);
-      } catch (error) {
-        this.#options.logger?.error({ err: error }, 'storage health listener failed');
-      }
-    }
+    this.set({ state: 'lost', detail, since: new Date(this.#unreachableSince) });
   }
 }
