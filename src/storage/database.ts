@@ -152,11 +152,25 @@ export class Database {
   }
 }
 
-/** A store's database: shared when given one, else opened for the store alone (and closed with it). */
-export function attach(source: Database | DatabaseOptions): { database: Database; owned: boolean } {
-  return source instanceof Database
-    ? { database: source, owned: false }
-    : { database: Database.open(source), owned: true };
+/**
+ * A store on the process's one Database when given it, else on one it opens for itself (tests, benches),
+ * which `closeIfOwned` then closes.
+ */
+export abstract class AttachedStore {
+  protected readonly database: Database;
+  readonly #owned: boolean;
+
+  /** `fileOnly`: a store whose tables others share refuses ':memory:' (nobody could share it). */
+  constructor(source: Database | DatabaseOptions, options: { readonly fileOnly?: boolean } = {}) {
+    if (options.fileOnly && !(source instanceof Database) && source.path === ':memory:')
+      throw new Error(`${new.target.name} needs a file (it shares it with SqliteStore)`);
+    this.#owned = !(source instanceof Database);
+    this.database = source instanceof Database ? source : Database.open(source);
+  }
+
+  protected async closeIfOwned(): Promise<void> {
+    if (this.#owned) await this.database.close();
+  }
 }
 
 const SQLITE_BUSY = 5;

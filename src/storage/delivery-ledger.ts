@@ -1,20 +1,11 @@
 import type { DeliveryLedger } from '../core/ports.ts';
-import { attach, type Database, type DatabaseOptions } from './database.ts';
+import { AttachedStore } from './database.ts';
 
 /** Platform event ids already handled, in the deliveries table (migration 4), until they expire. */
-export class SqliteDeliveryLedger implements DeliveryLedger {
-  readonly #database: Database;
-  readonly #owned: boolean;
-
-  constructor(source: Database | DatabaseOptions) {
-    const { database, owned } = attach(source);
-    this.#database = database;
-    this.#owned = owned;
-  }
-
+export class SqliteDeliveryLedger extends AttachedStore implements DeliveryLedger {
   async firstDelivery(platform: string, eventId: string, expiresAt: Date): Promise<boolean> {
     // The primary key decides, inside one transaction: of two processes, exactly one inserts.
-    return this.#database.write(
+    return this.database.write(
       (db) =>
         Number(
           db
@@ -25,13 +16,13 @@ export class SqliteDeliveryLedger implements DeliveryLedger {
   }
 
   async purgeExpired(now: Date): Promise<number> {
-    return this.#database.write((db) =>
+    return this.database.write((db) =>
       Number(db.prepare('DELETE FROM deliveries WHERE expires_at < ?').run(now.getTime()).changes),
     );
   }
 
   /** Closes the connection only when this ledger opened it. */
   async dispose(): Promise<void> {
-    if (this.#owned) await this.#database.close();
+    await this.closeIfOwned();
   }
 }

@@ -7,7 +7,7 @@ import type {
   DigestRun,
   DigestStore,
 } from '../core/ports.ts';
-import { attach, Database, type DatabaseOptions } from './database.ts';
+import { AttachedStore, type Database, type DatabaseOptions } from './database.ts';
 import { finishValues, nextConfigValues, type Row, toConfig, toRun } from './rows.ts';
 import { readRetentions } from './settings-store.ts';
 
@@ -16,16 +16,9 @@ import { readRetentions } from './settings-store.ts';
  * Claims run in BEGIN IMMEDIATE transactions against a unique key, so two processes sharing the file
  * never both get the same digest.
  */
-export class SqliteDigestStore implements DigestStore {
-  readonly #database: Database;
-  readonly #owned: boolean;
-
+export class SqliteDigestStore extends AttachedStore implements DigestStore {
   constructor(source: Database | DatabaseOptions) {
-    if (!(source instanceof Database) && source.path === ':memory:')
-      throw new Error('SqliteDigestStore needs a file (it shares it with SqliteStore)');
-    const { database, owned } = attach(source);
-    this.#database = database;
-    this.#owned = owned;
+    super(source, { fileOnly: true });
   }
 
   async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
@@ -61,7 +54,7 @@ export class SqliteDigestStore implements DigestStore {
     defaults: Omit<DigestConfig, 'platform' | 'workspaceId' | 'channelId' | 'activeSince'>,
     now: Date,
   ): Promise<DigestConfig> {
-    await this.#database.write((db) => {
+    await this.database.write((db) => {
       const row = db
         .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
         .get(key.platform, key.workspaceId, key.channelId) as Row | undefined;
@@ -81,7 +74,7 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async claim(key: DigestKey, periodEnd: number, claimant: string, now: Date): Promise<boolean> {
-    return this.#database.write((db) => {
+    return this.database.write((db) => {
       const inserted = db
         .prepare(
           `INSERT INTO digest_runs (platform, workspace_id, channel_id, period_start, period_end, status,
@@ -120,7 +113,7 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
-    await this.#database.write((db) =>
+    await this.database.write((db) =>
       db
         .prepare(
           `UPDATE digest_runs SET status = ?, message_id = ?, next_attempt_at = ?, error = ?
@@ -152,7 +145,7 @@ export class SqliteDigestStore implements DigestStore {
   }
 
   async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
-    return this.#database.write(
+    return this.database.write(
       (db) =>
         Number(
           db
@@ -164,18 +157,18 @@ export class SqliteDigestStore implements DigestStore {
 
   async retentions(platform: string): Promise<{ workspaceId: string; retentionDays: number }[]> {
     // Retention is a workspace setting: its table is read in one place, the settings module.
-    return this.#database.read((db) => readRetentions(db, platform));
+    return this.database.read((db) => readRetentions(db, platform));
   }
 
   async close(): Promise<void> {
-    if (this.#owned) await this.#database.close();
+    await this.closeIfOwned();
   }
 
   #get(sql: string, ...params: SQLInputValue[]): Promise<Row | undefined> {
-    return this.#database.read((db) => db.prepare(sql).get(...params) as Row | undefined);
+    return this.database.read((db) => db.prepare(sql).get(...params) as Row | undefined);
   }
 
   #all(sql: string, ...params: SQLInputValue[]): Promise<Row[]> {
-    return this.#database.read((db) => db.prepare(sql).all(...params) as Row[]);
+    return this.database.read((db) => db.prepare(sql).all(...params) as Row[]);
   }
 }

@@ -1,23 +1,16 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../core/ports.ts';
-import { attach, Database, type DatabaseOptions } from './database.ts';
+import { AttachedStore, type Database, type DatabaseOptions } from './database.ts';
 import { type Row, toRetention, toWorkspace } from './rows.ts';
 
 /** Bot settings and opt-outs in the same SQLite database as the results (tables of migration 2). */
-export class SqliteSettingsStore implements SettingsStore {
-  readonly #database: Database;
-  readonly #owned: boolean;
-
+export class SqliteSettingsStore extends AttachedStore implements SettingsStore {
   constructor(source: Database | DatabaseOptions) {
-    if (!(source instanceof Database) && source.path === ':memory:')
-      throw new Error('SqliteSettingsStore needs a file (it shares it with SqliteStore)');
-    const { database, owned } = attach(source);
-    this.#database = database;
-    this.#owned = owned;
+    super(source, { fileOnly: true });
   }
 
   async workspace(platform: string, workspaceId: string): Promise<WorkspaceSettings> {
-    return this.#database.read((db) => readWorkspace(db, platform, workspaceId));
+    return this.database.read((db) => readWorkspace(db, platform, workspaceId));
   }
 
   async updateWorkspace(
@@ -27,7 +20,7 @@ export class SqliteSettingsStore implements SettingsStore {
   ): Promise<WorkspaceSettings> {
     const now = Date.now();
     // One synchronous transaction that returns what it wrote: nothing awaits between BEGIN and COMMIT.
-    return this.#database.write((db) => {
+    return this.database.write((db) => {
       if (patch.addAutoAnalysisChannel !== undefined)
         db.prepare('INSERT OR IGNORE INTO auto_analysis_channels VALUES (?, ?, ?, ?)').run(
           platform,
@@ -60,7 +53,7 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async isAutoAnalysisChannel(platform: string, workspaceId: string, channelId: string): Promise<boolean> {
-    return this.#database.read(
+    return this.database.read(
       (db) =>
         db
           .prepare(
@@ -71,7 +64,7 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async isOptedOut(platform: string, userId: string): Promise<boolean> {
-    return this.#database.read(
+    return this.database.read(
       (db) =>
         db.prepare('SELECT 1 FROM opt_outs WHERE platform = ? AND user_id = ?').get(platform, userId) !==
         undefined,
@@ -79,7 +72,7 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean> {
-    return this.#database.write((db) => {
+    return this.database.write((db) => {
       const result = optedOut
         ? db.prepare('INSERT OR IGNORE INTO opt_outs VALUES (?, ?, ?)').run(platform, userId, Date.now())
         : db.prepare('DELETE FROM opt_outs WHERE platform = ? AND user_id = ?').run(platform, userId);
@@ -88,7 +81,7 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async close(): Promise<void> {
-    if (this.#owned) await this.#database.close();
+    await this.closeIfOwned();
   }
 }
 

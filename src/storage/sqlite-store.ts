@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { AnalysisStore, TimeRange } from '../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../core/records.ts';
-import { attach, type Database, type DatabaseOptions } from './database.ts';
+import { AttachedStore, type DatabaseOptions } from './database.ts';
 import {
   ANALYSIS_COLUMNS,
   analysisValues,
@@ -19,25 +19,16 @@ export type SqliteStoreOptions = DatabaseOptions;
  * node:sqlite rather than the sqlite3 package: synchronous calls are fast for our row sizes, nothing to
  * compile at install (sqlite3's prebuilt download is unreachable here), and it ships with Node 24.
  */
-export class SqliteStore implements AnalysisStore {
-  readonly #database: Database;
-  readonly #owned: boolean;
-
-  constructor(source: Database | SqliteStoreOptions) {
-    const { database, owned } = attach(source);
-    this.#database = database;
-    this.#owned = owned;
-  }
-
+export class SqliteStore extends AttachedStore implements AnalysisStore {
   /** The newest schema version applied. */
   get schemaVersion(): number {
-    return this.#database.schemaVersion;
+    return this.database.schemaVersion;
   }
 
   async save(record: AnalysisRecord): Promise<StoredAnalysis> {
     const id = randomUUID();
     const { outcome } = record;
-    await this.#database.write((db) => {
+    await this.database.write((db) => {
       db.prepare(
         `INSERT INTO analyses (${ANALYSIS_COLUMNS.join(', ')}) VALUES (${marks(ANALYSIS_COLUMNS.length)})`,
       ).run(...analysisValues(id, record));
@@ -51,14 +42,14 @@ export class SqliteStore implements AnalysisStore {
   }
 
   async get(id: string): Promise<StoredAnalysis | undefined> {
-    return this.#database.read((db) => {
+    return this.database.read((db) => {
       const row = db.prepare('SELECT * FROM analyses WHERE id = ?').get(id) as Row | undefined;
       return row ? hydrate(db, row) : undefined;
     });
   }
 
   async userHistory(platform: string, userId: string, limit: number): Promise<StoredAnalysis[]> {
-    return this.#database.read((db) => {
+    return this.database.read((db) => {
       const rows = db
         .prepare(
           'SELECT * FROM analyses WHERE platform = ? AND user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
@@ -69,7 +60,7 @@ export class SqliteStore implements AnalysisStore {
   }
 
   async channelAnalyses(platform: string, channelId: string, range: TimeRange): Promise<StoredAnalysis[]> {
-    return this.#database.read((db) => {
+    return this.database.read((db) => {
       const rows = db
         .prepare(
           `SELECT * FROM analyses WHERE platform = ? AND channel_id = ? AND created_at >= ? AND created_at < ?
@@ -81,7 +72,7 @@ export class SqliteStore implements AnalysisStore {
   }
 
   async deleteUser(platform: string, userId: string): Promise<number> {
-    return this.#database.write((db) =>
+    return this.database.write((db) =>
       Number(
         db.prepare('DELETE FROM analyses WHERE platform = ? AND user_id = ?').run(platform, userId).changes,
       ),
@@ -89,7 +80,7 @@ export class SqliteStore implements AnalysisStore {
   }
 
   async purgeOlderThan(before: Date): Promise<number> {
-    return this.#database.write((db) =>
+    return this.database.write((db) =>
       Number(db.prepare('DELETE FROM analyses WHERE created_at < ?').run(before.getTime()).changes),
     );
   }
@@ -99,7 +90,7 @@ export class SqliteStore implements AnalysisStore {
     cutoffs: ReadonlyMap<string, Date>,
     defaultBefore: Date,
   ): Promise<number> {
-    return this.#database.write((db) => {
+    return this.database.write((db) => {
       let n = 0;
       const one = db.prepare(
         'DELETE FROM analyses WHERE platform = ? AND workspace_id = ? AND created_at < ?',
@@ -117,7 +108,7 @@ export class SqliteStore implements AnalysisStore {
   }
 
   async close(): Promise<void> {
-    if (this.#owned) await this.#database.close();
+    await this.closeIfOwned();
   }
 }
 

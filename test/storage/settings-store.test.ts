@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SettingsStore } from '../../src/core/ports.ts';
+import { SqliteDigestStore } from '../../src/storage/digest-store.ts';
+import { SqliteSettingsStore } from '../../src/storage/settings-store.ts';
 import { MemorySettingsStore } from '../support/twins.ts';
 import { BACKENDS, title, useBackend } from './backends.ts';
 
@@ -103,4 +105,9 @@ for (const backend of BACKENDS) {
 
 describe('MemorySettingsStore twin', () => {
   keepsSettings(async () => new MemorySettingsStore());
+});
+
+it('the settings and digest stores refuse an in-memory SQLite database (their tables are shared with the results)', () => {
+  expect(() => new SqliteSettingsStore({ path: ':memory:' })).toThrow(/SqliteSettingsStore needs a file/);
+  expect(() => new SqliteDigestStore({ path: ':memory:' })).toThrow(/SqliteDigestStore needs a file/);
 });
