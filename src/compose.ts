@@ -47,7 +47,7 @@ export async function openServices(
     'emotion model loaded',
   );
   const analyzer: AnalyzerDeps = {
-    decoder: createAudioDecoder({ env: process.env, logger }),
+    decoder: createAudioDecoder({ env: ffmpegEnv(config), logger }),
     classifier,
     limits: decodeLimits(config),
     ...(storage && { store: storage.results }),
@@ -60,4 +60,10 @@ export async function openServices(
       await storage?.close();
     },
   };
+}
+
+/** The environment the decoder looks for ffmpeg in, FFMPEG_PATH as the validated config has it. */
+export function ffmpegEnv(config: Pick<Config, 'FFMPEG_PATH'>): NodeJS.ProcessEnv {
+  const { FFMPEG_PATH: _unchecked, ...env } = process.env;
+  return config.FFMPEG_PATH ? { ...env, FFMPEG_PATH: config.FFMPEG_PATH } : env;
 }

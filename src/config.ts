@@ -31,6 +31,11 @@ const schema = z.object({
   MAX_INPUT_MB: positiveNumber.default(25),
   MAX_DURATION_S: positiveNumber.default(600),
   DECODE_TIMEOUT_S: positiveNumber.default(120),
+  /** An ffmpeg binary for the formats decoded out of process; unset: ffmpeg-static, then PATH. */
+  FFMPEG_PATH: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().trim().optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The web page and HTTP API (`annamalai serve`, src/web).
   WEB_HOST: z.string().min(1).default('127.0.0.1'),
@@ -45,8 +50,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** The base of every configuration error (core, bots, web): the process prints it as one message and exits. */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
 }
 
 /** Reads the environment; throws a ConfigError naming each bad variable (values are never echoed). */

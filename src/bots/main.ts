@@ -1,13 +1,17 @@
 // `npm start`: every bot whose credentials are set (DISCORD_TOKEN, SLACK_BOT_TOKEN), in one process with
 // one model, one database and one bounded work queue shared by both platforms.
+import { ConfigError } from '../config.ts';
+import { discordRateRules } from './discord/bot.ts';
 import { loadDiscordConfig } from './discord/config.ts';
 import { DISCORD_REDACT, startDiscord } from './discord/start.ts';
 import { type BotPlan, runBots } from './process.ts';
+import { loadBotSettings } from './settings.ts';
+import { slackRateRules } from './slack/app.ts';
 import { loadSlackConfig } from './slack/config.ts';
 import { SLACK_REDACT, startSlack } from './slack/start.ts';
 
-class NoBotConfiguredError extends Error {
-  override readonly name = 'NoBotConfiguredError';
+class NoBotConfiguredError extends ConfigError {
+  override readonly name: string = 'NoBotConfiguredError';
 }
 
 await runBots((env): BotPlan => {
@@ -19,10 +23,13 @@ await runBots((env): BotPlan => {
         'SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode) for Slack. See README.',
     );
   }
-  const queue = discord ?? slack;
   return {
-    queue: { concurrency: queue?.WORK_CONCURRENCY ?? 1, maxQueued: queue?.WORK_QUEUE_MAX ?? 20 },
-    graceMs: (queue?.SHUTDOWN_GRACE_S ?? 20) * 1000,
+    // The shared keys are read once for both platforms: one queue, one grace period.
+    settings: loadBotSettings(env),
+    rateRules: {
+      ...(discord ? discordRateRules(discord) : {}),
+      ...(slack ? slackRateRules(slack) : {}),
+    },
     redact: [...(discord ? DISCORD_REDACT : []), ...(slack ? SLACK_REDACT : [])],
     start: [
       ...(discord

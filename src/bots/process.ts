@@ -1,14 +1,17 @@
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { type BotRuntime, openBotRuntime, type RunningBot, RuntimeConfigError } from './runtime.ts';
+import { type BotRuntime, openBotRuntime, type RunningBot } from './runtime.ts';
+import type { BotSettings } from './settings.ts';
+import type { RateRule } from './shared/rate-limit.ts';
 
 /** Exit code for a configuration the process cannot start with (sysexits EX_CONFIG). */
 const EX_CONFIG = 78;
 
 export interface BotPlan {
-  readonly queue: { readonly concurrency: number; readonly maxQueued: number };
-  /** How long running analyses may finish at shutdown before they are aborted. */
-  readonly graceMs: number;
+  /** The settings every bot shares: the one work queue's size, the grace period at shutdown. */
+  readonly settings: BotSettings;
+  /** Every platform's rate-limit rules, for the one limiter of the process. */
+  readonly rateRules: Readonly<Record<string, RateRule>>;
   /** Extra logger redaction paths for the platforms' secrets. */
   readonly redact: readonly string[];
   /** Started in order and stopped in that order (Discord first: its voice sessions still need the queue). */
@@ -27,7 +30,7 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
     config = loadConfig();
     bots = plan(process.env);
   } catch (error) {
-    return exit(error instanceof Error && isConfigError(error) ? error.message : String(error), EX_CONFIG);
+    return exit(error instanceof ConfigError ? error.message : String(error), EX_CONFIG);
   }
   const logger = createLogger(config.LOG_LEVEL).child(
     {},
@@ -35,9 +38,15 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
   );
   let runtime: BotRuntime;
   try {
-    runtime = await openBotRuntime(config, logger, bots.queue);
+    const { workConcurrency, workQueueMax } = bots.settings;
+    runtime = await openBotRuntime(
+      config,
+      logger,
+      { concurrency: workConcurrency, maxQueued: workQueueMax },
+      bots.rateRules,
+    );
   } catch (error) {
-    if (error instanceof RuntimeConfigError) return exit(error.message, EX_CONFIG);
+    if (error instanceof ConfigError) return exit(error.message, EX_CONFIG);
     throw error;
   }
   const running: RunningBot[] = [];
@@ -49,7 +58,7 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
     try {
       for (const bot of running) await bot.beginStop();
       // The one place the shared work queue is shut.
-      logger.info(await runtime.queue.shutdown(bots.graceMs), 'work queue stopped');
+      logger.info(await runtime.queue.shutdown(bots.settings.shutdownGraceMs), 'work queue stopped');
       for (const bot of running) await bot.disconnect();
     } finally {
       await runtime.close();
@@ -67,11 +76,6 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
     await runtime.close();
     return exit(error instanceof Error ? error.message : String(error), 1);
   }
-}
-
-/** Each module's config error names what is missing and never echoes a secret. */
-function isConfigError(error: Error): boolean {
-  return error instanceof ConfigError || /ConfigError$/.test(error.name);
 }
 
 function exit(message: string, code: number): never {

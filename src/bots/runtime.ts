@@ -1,5 +1,5 @@
 import { openServices } from '../compose.ts';
-import type { Config } from '../config.ts';
+import { type Config, ConfigError } from '../config.ts';
 import type { AnalyzerDeps } from '../core/analyze.ts';
 import { isAnnamalaiError } from '../core/errors.ts';
 import type {
@@ -15,6 +15,7 @@ import { SystemClock } from '../digest/clock.ts';
 import { type DigestPoster, DigestScheduler } from '../digest/scheduler.ts';
 import type { Logger } from '../log.ts';
 import { storageTarget } from '../storage/target.ts';
+import { RateLimiter, type RateRule } from './shared/rate-limit.ts';
 import { WorkQueue } from './shared/work-queue.ts';
 
 /** What every bot in one process shares: the model, the stores, the clock and one bounded work queue. */
@@ -31,17 +32,20 @@ export interface BotRuntime {
   readonly clock: Clock;
   /** Shared by every adapter, so two platforms never run more analyses at once than one would. */
   readonly queue: WorkQueue;
+  /** One rate limiter with every platform's rules (scopes are named per platform). */
+  readonly limiter: RateLimiter;
   close(): Promise<void>;
 }
 
-export class RuntimeConfigError extends Error {
-  override readonly name = 'RuntimeConfigError';
+export class RuntimeConfigError extends ConfigError {
+  override readonly name: string = 'RuntimeConfigError';
 }
 
 export async function openBotRuntime(
   config: Config,
   logger: Logger,
   queue: { readonly concurrency: number; readonly maxQueued: number },
+  rateRules: Readonly<Record<string, RateRule>> = {},
 ): Promise<BotRuntime> {
   const target = storageTarget(config);
   const variable = target.kind === 'postgres' ? 'DATABASE_URL' : 'DATABASE_PATH';
@@ -73,7 +77,9 @@ export async function openBotRuntime(
     deliveries: storage.deliveries,
     storageHealth: storage.health,
     clock: new SystemClock(),
+    // The one owner of the process's work queue and rate limiter: src/bots/process.ts shuts the queue.
     queue: new WorkQueue(queue),
+    limiter: new RateLimiter(rateRules),
     async close() {
       await services.close();
     },

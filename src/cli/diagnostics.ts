@@ -1,4 +1,5 @@
 import { decoderDiagnostics } from '../audio/index.ts';
+import { ffmpegEnv } from '../compose.ts';
 import type { Config } from '../config.ts';
 import { createOnnxClassifier, runtimeDiagnostics, verifyModelFolder } from '../inference/index.ts';
 import type { Logger } from '../log.ts';
@@ -16,7 +17,7 @@ export async function printDiagnostics(config: Config, logger: Logger): Promise<
     `CUDA provider library: ${runtime.cudaProvider.installed ? runtime.cudaProvider.path : 'not installed'}`,
   );
 
-  const decoders = await decoderDiagnostics({ env: process.env });
+  const decoders = await decoderDiagnostics({ env: ffmpegEnv(config) });
   out.push(`Opus in-process: ${decoders.inProcess.opus.available ? decoders.inProcess.opus.library : 'no'}`);
   out.push(
     decoders.ffmpeg.available

@@ -67,7 +67,7 @@ async function analyzeForInteraction(
       download: attachmentDownload(audio, {
         maxBytes: deps.analyzer.limits.maxBytes,
         hosts: deps.config.DISCORD_CDN_HOSTS,
-        timeoutMs: deps.config.DOWNLOAD_TIMEOUT_S * 1000,
+        timeoutMs: deps.config.bot.downloadTimeoutMs,
       }),
       context: {
         platform: PLATFORM,

@@ -9,7 +9,7 @@ import {
 import { CONTEXT_MENU_NAME } from '../../../commands/emotion.ts';
 import type { Logger } from '../../log.ts';
 import type { JobPipeline } from '../shared/job.ts';
-import { RateLimiter } from '../shared/rate-limit.ts';
+import { RateLimiter, type RateRule } from '../shared/rate-limit.ts';
 import { StorageGate } from '../shared/storage-gate.ts';
 import { type ShutdownReport, WorkQueue } from '../shared/work-queue.ts';
 import { onContextMenu } from './analyze-command.ts';
@@ -52,8 +52,9 @@ export class DiscordBot {
     this.#log = deps.logger.child({ adapter: 'discord' });
     this.#ownsQueue = deps.queue === undefined;
     this.queue =
-      deps.queue ?? new WorkQueue({ concurrency: config.WORK_CONCURRENCY, maxQueued: config.WORK_QUEUE_MAX });
-    this.limiter = deps.limiter ?? discordRateLimiter(config);
+      deps.queue ??
+      new WorkQueue({ concurrency: config.bot.workConcurrency, maxQueued: config.bot.workQueueMax });
+    this.limiter = deps.limiter ?? new RateLimiter(discordRateRules(config));
     this.client = createClient(config, deps.clientOptions);
     this.#gate = new StorageGate({
       monitor: deps.storageHealth,
@@ -137,7 +138,7 @@ export class DiscordBot {
    * running analyses finish within the grace period (then abort them), abandon waiting ones; every affected
    * user is told; then disconnect.
    */
-  async shutdown(graceMs = this.deps.config.SHUTDOWN_GRACE_S * 1000): Promise<ShutdownReport> {
+  async shutdown(graceMs = this.deps.config.bot.shutdownGraceMs): Promise<ShutdownReport> {
     await this.beginStop();
     const report = this.#ownsQueue ? await this.queue.shutdown(graceMs) : { abandoned: 0, aborted: 0 };
     await this.disconnect();
@@ -176,11 +177,11 @@ export class DiscordBot {
 }
 
 /** Per person and per server, a minute's window each. */
-export function discordRateLimiter(config: DiscordConfig): RateLimiter {
-  return new RateLimiter({
-    user: { limit: config.RATE_LIMIT_USER_PER_MINUTE, windowMs: 60_000 },
+export function discordRateRules(config: DiscordConfig): Record<string, RateRule> {
+  return {
+    user: { limit: config.bot.rateLimitUserPerMinute, windowMs: 60_000 },
     guild: { limit: config.RATE_LIMIT_GUILD_PER_MINUTE, windowMs: 60_000 },
-  });
+  };
 }
 
 function createClient(config: DiscordConfig, options: Partial<ClientOptions> = {}): Client {

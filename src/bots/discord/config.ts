@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ConfigError } from '../../config.ts';
+import { splitBotSettings, withBotSettings } from '../settings.ts';
 
 /**
  * The Discord bot's own settings, validated at start next to the core's (src/config.ts). Values are
@@ -11,7 +13,7 @@ const flag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const positiveInt = z.coerce.number().int().positive();
 
-const schema = z.object({
+const schema = withBotSettings({
   DISCORD_TOKEN: z.string({ error: 'is missing' }).trim().min(1, 'is missing'),
   DISCORD_APPLICATION_ID: z
     .string({ error: 'is missing' })
@@ -36,18 +38,14 @@ const schema = z.object({
   DISCORD_MESSAGE_CONTENT_INTENT: flag,
   DISCORD_LISTEN_DEFAULT_S: positiveInt.default(60),
   DISCORD_LISTEN_MAX_S: positiveInt.default(300),
-  RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(5),
   RATE_LIMIT_GUILD_PER_MINUTE: positiveInt.default(30),
-  WORK_CONCURRENCY: positiveInt.default(1),
-  WORK_QUEUE_MAX: z.coerce.number().int().min(0).default(20),
-  DOWNLOAD_TIMEOUT_S: positiveInt.default(30),
-  SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(20),
 });
 
-export type DiscordConfig = z.infer<typeof schema>;
+/** Discord's own keys, and the shared bot settings under `bot` (src/bots/settings.ts, in milliseconds). */
+export type DiscordConfig = ReturnType<typeof splitBotSettings<z.infer<typeof schema>>>;
 
-export class DiscordConfigError extends Error {
-  override readonly name = 'DiscordConfigError';
+export class DiscordConfigError extends ConfigError {
+  override readonly name: string = 'DiscordConfigError';
 }
 
 export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): DiscordConfig {
@@ -59,5 +57,5 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
         'Set these in the environment (see README, "Discord bot").',
     );
   }
-  return parsed.data;
+  return splitBotSettings(parsed.data);
 }

@@ -30,6 +30,7 @@ export async function startDiscord(
     settings,
     logger,
     queue: runtime.queue,
+    limiter: runtime.limiter,
     voice: createVoiceCommands({ settings, analyzer, logger, config }),
     digest: { store: digests, clock },
     jobs: runtime.jobs,

@@ -51,7 +51,7 @@ export async function onVoiceMessage(ctx: DiscordContext, message: Message): Pro
       download: attachmentDownload(audio, {
         maxBytes: deps.analyzer.limits.maxBytes,
         hosts: deps.config.DISCORD_CDN_HOSTS,
-        timeoutMs: deps.config.DOWNLOAD_TIMEOUT_S * 1000,
+        timeoutMs: deps.config.bot.downloadTimeoutMs,
       }),
       context: {
         platform: PLATFORM,

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { App, type Logger as BoltLogger, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { EventDedupe } from '../shared/event-dedupe.ts';
 import type { JobPipeline } from '../shared/job.ts';
-import { RateLimiter } from '../shared/rate-limit.ts';
+import { RateLimiter, type RateRule } from '../shared/rate-limit.ts';
 import { StorageGate } from '../shared/storage-gate.ts';
 import { type ShutdownReport, WorkQueue } from '../shared/work-queue.ts';
 import { tellWorkspaceOwner } from './admins.ts';
@@ -48,7 +48,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   const log = deps.logger.child({ adapter: 'slack' });
   const ownQueue = deps.queue === undefined;
   const queue =
-    deps.queue ?? new WorkQueue({ concurrency: config.WORK_CONCURRENCY, maxQueued: config.WORK_QUEUE_MAX });
+    deps.queue ??
+    new WorkQueue({ concurrency: config.bot.workConcurrency, maxQueued: config.bot.workQueueMax });
   const clientOptions: webApi.WebClientOptions = {
     ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
     ...deps.clientOptions,
@@ -82,7 +83,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
     client,
     log,
     pipeline,
-    limiter: deps.limiter ?? slackRateLimiter(config),
+    limiter: deps.limiter ?? new RateLimiter(slackRateRules(config)),
     closing: () => closing,
     startClip(req: ClipRequest) {
       const work = analyzeClip(ctx, req);
@@ -153,7 +154,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
       }
       log.info('Slack app stopped');
     },
-    async stop(graceMs = config.SHUTDOWN_GRACE_S * 1000) {
+    async stop(graceMs = config.bot.shutdownGraceMs) {
       bot.beginStop();
       const report = ownQueue ? await queue.shutdown(graceMs) : { abandoned: 0, aborted: 0 };
       log.info(report, 'work queue stopped');
@@ -168,11 +169,11 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
 }
 
 /** Per person and per workspace, a minute's window each. */
-export function slackRateLimiter(config: SlackConfig): RateLimiter {
-  return new RateLimiter({
-    'slack-user': { limit: config.RATE_LIMIT_USER_PER_MINUTE, windowMs: 60_000 },
+export function slackRateRules(config: SlackConfig): Record<string, RateRule> {
+  return {
+    'slack-user': { limit: config.bot.rateLimitUserPerMinute, windowMs: 60_000 },
     'slack-workspace': { limit: config.RATE_LIMIT_WORKSPACE_PER_MINUTE, windowMs: 60_000 },
-  });
+  };
 }
 
 function createReceiver(

@@ -105,7 +105,7 @@ async function runClip(ctx: SlackContext, req: ClipRequest): Promise<void> {
           maxBytes: deps.analyzer.limits.maxBytes,
           botToken: deps.config.SLACK_BOT_TOKEN,
           fileHosts: slackFileHosts(deps.config),
-          timeoutMs: deps.config.DOWNLOAD_TIMEOUT_S * 1000,
+          timeoutMs: deps.config.bot.downloadTimeoutMs,
           signal,
         });
       },

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ConfigError } from '../../config.ts';
+import { BOT_SETTINGS_KEYS, splitBotSettings } from '../settings.ts';
 
 /**
  * The Slack app's own settings, validated at start next to the core's (src/config.ts). Socket Mode
@@ -39,14 +41,10 @@ const schema = z
     SLACK_FILE_HOSTS: hostList('files.slack.com'),
     /** One extra file host for tests or a proxy (host:port); http is allowed only on loopback. */
     SLACK_TEST_FILE_HOST: z.string().trim().toLowerCase().optional(),
-    RATE_LIMIT_USER_PER_MINUTE: positiveInt.default(5),
     RATE_LIMIT_WORKSPACE_PER_MINUTE: positiveInt.default(30),
-    WORK_CONCURRENCY: positiveInt.default(1),
-    WORK_QUEUE_MAX: z.coerce.number().int().min(0).default(20),
-    DOWNLOAD_TIMEOUT_S: positiveInt.default(30),
-    SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(20),
     /** How long startup may try to reach Slack before it exits 1 saying why (as Discord's login does). */
     SLACK_CONNECT_TIMEOUT_S: z.coerce.number().positive().default(60),
+    ...BOT_SETTINGS_KEYS,
   })
   .superRefine((v, ctx) => {
     if (v.SLACK_MODE === 'socket' && !v.SLACK_APP_TOKEN)
@@ -63,10 +61,11 @@ const schema = z
       });
   });
 
-export type SlackConfig = z.infer<typeof schema>;
+/** Slack's own keys, and the shared bot settings under `bot` (src/bots/settings.ts, in milliseconds). */
+export type SlackConfig = ReturnType<typeof splitBotSettings<z.infer<typeof schema>>>;
 
-export class SlackConfigError extends Error {
-  override readonly name = 'SlackConfigError';
+export class SlackConfigError extends ConfigError {
+  override readonly name: string = 'SlackConfigError';
 }
 
 export function loadSlackConfig(env: NodeJS.ProcessEnv = process.env): SlackConfig {
@@ -89,7 +88,7 @@ export function loadSlackConfig(env: NodeJS.ProcessEnv = process.env): SlackConf
         'Set these in the environment (see README, "Slack app").',
     );
   }
-  return parsed.data;
+  return splitBotSettings(parsed.data);
 }
 
 /** Hosts that may receive the bot token (and serve file bytes). */

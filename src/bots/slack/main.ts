@@ -1,14 +1,15 @@
 // `npm run start:slack`: the Slack app alone (Socket Mode by default). Refuses to start, naming what is
 // missing, when its configuration is incomplete; SIGTERM/SIGINT finish or abandon work in flight and say so.
 import { runBots } from '../process.ts';
+import { slackRateRules } from './app.ts';
 import { loadSlackConfig } from './config.ts';
 import { SLACK_REDACT, startSlack } from './start.ts';
 
 await runBots((env) => {
   const slack = loadSlackConfig(env);
   return {
-    queue: { concurrency: slack.WORK_CONCURRENCY, maxQueued: slack.WORK_QUEUE_MAX },
-    graceMs: slack.SHUTDOWN_GRACE_S * 1000,
+    settings: slack.bot,
+    rateRules: slackRateRules(slack),
     redact: SLACK_REDACT,
     start: [(runtime, logger) => startSlack(runtime, slack, logger)],
   };

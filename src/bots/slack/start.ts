@@ -30,6 +30,7 @@ export async function startSlack(
     settings,
     logger,
     queue: runtime.queue,
+    limiter: runtime.limiter,
     digest: { store: digests, clock },
     jobs: runtime.jobs,
     deliveries: runtime.deliveries,
