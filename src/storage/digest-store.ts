@@ -10,6 +10,17 @@ import type {
 import { AttachedStore, type Database, type DatabaseOptions } from './database.ts';
 import { finishValues, nextConfigValues, type Row, toConfig, toRun } from './rows.ts';
 import { readRetentions } from './settings-store.ts';
+import {
+  CLAIM_JOB,
+  FINISH_DIGEST,
+  SELECT_DIGEST_CONFIG,
+  SELECT_DIGEST_RUN,
+  SELECT_DIGEST_RUNS,
+  SELECT_ENABLED_DIGEST_CONFIGS,
+  SELECT_WORKSPACE_DIGEST_CONFIGS,
+  sqlite,
+  UPSERT_DIGEST_CONFIG,
+} from './statements.ts';
 
 /**
  * Digest configuration, digest claims and job runs in the bots' SQLite file (tables of migration 3).
@@ -22,29 +33,17 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   }
 
   async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
-    const row = await this.#get(
-      'SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?',
-      platform,
-      workspaceId,
-      channelId,
-    );
+    const row = await this.#get(SELECT_DIGEST_CONFIG, platform, workspaceId, channelId);
     return row ? toConfig(row) : undefined;
   }
 
   async workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]> {
-    const rows = await this.#all(
-      'SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? ORDER BY channel_id',
-      platform,
-      workspaceId,
-    );
+    const rows = await this.#all(SELECT_WORKSPACE_DIGEST_CONFIGS, platform, workspaceId);
     return rows.map(toConfig);
   }
 
   async enabledConfigs(platform: string): Promise<DigestConfig[]> {
-    const rows = await this.#all(
-      'SELECT * FROM digest_configs WHERE platform = ? AND enabled = 1 ORDER BY workspace_id, channel_id',
-      platform,
-    );
+    const rows = await this.#all(SELECT_ENABLED_DIGEST_CONFIGS, platform);
     return rows.map(toConfig);
   }
 
@@ -56,17 +55,10 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   ): Promise<DigestConfig> {
     await this.database.write((db) => {
       const row = db
-        .prepare('SELECT * FROM digest_configs WHERE platform = ? AND workspace_id = ? AND channel_id = ?')
+        .prepare(sqlite(SELECT_DIGEST_CONFIG))
         .get(key.platform, key.workspaceId, key.channelId) as Row | undefined;
       const current = row ? toConfig(row) : undefined;
-      db.prepare(
-        `INSERT INTO digest_configs (platform, workspace_id, channel_id, target_channel_id, enabled, schedule,
-             time_zone, empty_line, active_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET
-             target_channel_id = excluded.target_channel_id, enabled = excluded.enabled,
-             schedule = excluded.schedule, time_zone = excluded.time_zone, empty_line = excluded.empty_line,
-             active_since = excluded.active_since, updated_at = excluded.updated_at`,
-      ).run(...nextConfigValues(key, current, patch, defaults, now));
+      db.prepare(sqlite(UPSERT_DIGEST_CONFIG)).run(...nextConfigValues(key, current, patch, defaults, now));
     });
     const saved = await this.config(key.platform, key.workspaceId, key.channelId);
     if (!saved) throw new Error('digest config vanished');
@@ -115,17 +107,14 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
     await this.database.write((db) =>
       db
-        .prepare(
-          `UPDATE digest_runs SET status = ?, message_id = ?, next_attempt_at = ?, error = ?
-         WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?`,
-        )
+        .prepare(sqlite(FINISH_DIGEST))
         .run(...finishValues(outcome), key.platform, key.workspaceId, key.channelId, key.periodStart),
     );
   }
 
   async run(key: DigestKey): Promise<DigestRun | undefined> {
     const row = await this.#get(
-      'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? AND period_start = ?',
+      SELECT_DIGEST_RUN,
       key.platform,
       key.workspaceId,
       key.channelId,
@@ -135,23 +124,13 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   }
 
   async runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]> {
-    const rows = await this.#all(
-      'SELECT * FROM digest_runs WHERE platform = ? AND workspace_id = ? AND channel_id = ? ORDER BY period_start',
-      platform,
-      workspaceId,
-      channelId,
-    );
+    const rows = await this.#all(SELECT_DIGEST_RUNS, platform, workspaceId, channelId);
     return rows.map(toRun);
   }
 
   async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
     return this.database.write(
-      (db) =>
-        Number(
-          db
-            .prepare('INSERT INTO job_runs VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-            .run(job, runKey, claimant, now.getTime()).changes,
-        ) === 1,
+      (db) => Number(db.prepare(sqlite(CLAIM_JOB)).run(job, runKey, claimant, now.getTime()).changes) === 1,
     );
   }
 
@@ -164,11 +143,12 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
     await this.closeIfOwned();
   }
 
-  #get(sql: string, ...params: SQLInputValue[]): Promise<Row | undefined> {
-    return this.database.read((db) => db.prepare(sql).get(...params) as Row | undefined);
+  /** Runs one of the shared statements (./statements.ts). */
+  #get(statement: string, ...params: SQLInputValue[]): Promise<Row | undefined> {
+    return this.database.read((db) => db.prepare(sqlite(statement)).get(...params) as Row | undefined);
   }
 
-  #all(sql: string, ...params: SQLInputValue[]): Promise<Row[]> {
-    return this.database.read((db) => db.prepare(sql).all(...params) as Row[]);
+  #all(statement: string, ...params: SQLInputValue[]): Promise<Row[]> {
+    return this.database.read((db) => db.prepare(sqlite(statement)).all(...params) as Row[]);
   }
 }

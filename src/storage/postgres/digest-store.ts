@@ -7,10 +7,18 @@ import type {
   DigestStore,
 } from '../../core/ports.ts';
 import { finishValues, nextConfigValues, toConfig, toRun } from '../rows.ts';
+import {
+  CLAIM_JOB,
+  FINISH_DIGEST,
+  SELECT_DIGEST_CONFIG,
+  SELECT_DIGEST_RUN,
+  SELECT_DIGEST_RUNS,
+  SELECT_ENABLED_DIGEST_CONFIGS,
+  SELECT_WORKSPACE_DIGEST_CONFIGS,
+  UPSERT_DIGEST_CONFIG,
+} from '../statements.ts';
 import type { PgDatabase } from './database.ts';
 import { readRetentions } from './settings-store.ts';
-
-const KEY = 'platform = $1 AND workspace_id = $2 AND channel_id = $3';
 
 /**
  * Digest configuration, digest claims and job runs in Postgres (tables of migration 3). A claim is one
@@ -25,27 +33,17 @@ export class PgDigestStore implements DigestStore {
   }
 
   async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
-    const { rows } = await this.#db.query(`SELECT * FROM digest_configs WHERE ${KEY}`, [
-      platform,
-      workspaceId,
-      channelId,
-    ]);
+    const { rows } = await this.#db.query(SELECT_DIGEST_CONFIG, [platform, workspaceId, channelId]);
     return rows[0] && toConfig(rows[0]);
   }
 
   async workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]> {
-    const { rows } = await this.#db.query(
-      'SELECT * FROM digest_configs WHERE platform = $1 AND workspace_id = $2 ORDER BY channel_id',
-      [platform, workspaceId],
-    );
+    const { rows } = await this.#db.query(SELECT_WORKSPACE_DIGEST_CONFIGS, [platform, workspaceId]);
     return rows.map(toConfig);
   }
 
   async enabledConfigs(platform: string): Promise<DigestConfig[]> {
-    const { rows } = await this.#db.query(
-      'SELECT * FROM digest_configs WHERE platform = $1 AND enabled = 1 ORDER BY workspace_id, channel_id',
-      [platform],
-    );
+    const { rows } = await this.#db.query(SELECT_ENABLED_DIGEST_CONFIGS, [platform]);
     return rows.map(toConfig);
   }
 
@@ -62,20 +60,10 @@ export class PgDigestStore implements DigestStore {
         key.workspaceId,
         key.channelId,
       ]);
-      const found = await tx.query(`SELECT * FROM digest_configs WHERE ${KEY}`, [
-        key.platform,
-        key.workspaceId,
-        key.channelId,
-      ]);
+      const found = await tx.query(SELECT_DIGEST_CONFIG, [key.platform, key.workspaceId, key.channelId]);
       const current = found.rows[0] && toConfig(found.rows[0]);
       const { rows } = await tx.query(
-        `INSERT INTO digest_configs (platform, workspace_id, channel_id, target_channel_id, enabled, schedule,
-             time_zone, empty_line, active_since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET
-             target_channel_id = excluded.target_channel_id, enabled = excluded.enabled,
-             schedule = excluded.schedule, time_zone = excluded.time_zone, empty_line = excluded.empty_line,
-             active_since = excluded.active_since, updated_at = excluded.updated_at
-           RETURNING *`,
+        `${UPSERT_DIGEST_CONFIG} RETURNING *`,
         nextConfigValues(key, current, patch, defaults, now),
       );
       if (!rows[0]) throw new Error('digest config vanished');
@@ -100,15 +88,17 @@ export class PgDigestStore implements DigestStore {
   }
 
   async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
-    await this.#db.query(
-      `UPDATE digest_runs SET status = $1, message_id = $2, next_attempt_at = $3, error = $4
-       WHERE platform = $5 AND workspace_id = $6 AND channel_id = $7 AND period_start = $8`,
-      [...finishValues(outcome), key.platform, key.workspaceId, key.channelId, key.periodStart],
-    );
+    await this.#db.query(FINISH_DIGEST, [
+      ...finishValues(outcome),
+      key.platform,
+      key.workspaceId,
+      key.channelId,
+      key.periodStart,
+    ]);
   }
 
   async run(key: DigestKey): Promise<DigestRun | undefined> {
-    const { rows } = await this.#db.query(`SELECT * FROM digest_runs WHERE ${KEY} AND period_start = $4`, [
+    const { rows } = await this.#db.query(SELECT_DIGEST_RUN, [
       key.platform,
       key.workspaceId,
       key.channelId,
@@ -118,19 +108,12 @@ export class PgDigestStore implements DigestStore {
   }
 
   async runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]> {
-    const { rows } = await this.#db.query(`SELECT * FROM digest_runs WHERE ${KEY} ORDER BY period_start`, [
-      platform,
-      workspaceId,
-      channelId,
-    ]);
+    const { rows } = await this.#db.query(SELECT_DIGEST_RUNS, [platform, workspaceId, channelId]);
     return rows.map(toRun);
   }
 
   async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
-    const { rowCount } = await this.#db.query(
-      'INSERT INTO job_runs VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [job, runKey, claimant, now.getTime()],
-    );
+    const { rowCount } = await this.#db.query(CLAIM_JOB, [job, runKey, claimant, now.getTime()]);
     return rowCount === 1;
   }
 

@@ -1,5 +1,18 @@
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../../core/ports.ts';
 import { toRetention, toWorkspace } from '../rows.ts';
+import {
+  ADD_AUTO_ANALYSIS_CHANNEL,
+  IS_AUTO_ANALYSIS_CHANNEL,
+  IS_OPTED_OUT,
+  OPT_IN,
+  OPT_OUT,
+  PATCH_WORKSPACE_SETTINGS,
+  patchValues,
+  REMOVE_AUTO_ANALYSIS_CHANNEL,
+  SELECT_AUTO_ANALYSIS_CHANNELS,
+  SELECT_RETENTIONS,
+  SELECT_WORKSPACE_SETTINGS,
+} from '../statements.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 
 /** Bot settings and opt-outs in Postgres (tables of migration 2). */
@@ -22,67 +35,33 @@ export class PgSettingsStore implements SettingsStore {
     const now = Date.now();
     return this.#db.transaction(async (tx) => {
       if (patch.addAutoAnalysisChannel !== undefined)
-        await tx.query('INSERT INTO auto_analysis_channels VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+        await tx.query(ADD_AUTO_ANALYSIS_CHANNEL, [platform, workspaceId, patch.addAutoAnalysisChannel, now]);
+      if (patch.removeAutoAnalysisChannel !== undefined)
+        await tx.query(REMOVE_AUTO_ANALYSIS_CHANNEL, [
           platform,
           workspaceId,
-          patch.addAutoAnalysisChannel,
-          now,
+          patch.removeAutoAnalysisChannel,
         ]);
-      if (patch.removeAutoAnalysisChannel !== undefined)
-        await tx.query(
-          'DELETE FROM auto_analysis_channels WHERE platform = $1 AND workspace_id = $2 AND channel_id = $3',
-          [platform, workspaceId, patch.removeAutoAnalysisChannel],
-        );
-      if (patch.digestChannelId !== undefined || patch.retentionDays !== undefined)
-        // Only the fields patched are set, in one statement: two processes patching different fields at
-        // once both keep their change (no read-then-write between them).
-        await tx.query(
-          `INSERT INTO workspace_settings (platform, workspace_id, digest_channel_id, retention_days, updated_at)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (platform, workspace_id) DO UPDATE SET
-             digest_channel_id = CASE WHEN $6 THEN excluded.digest_channel_id
-                                      ELSE workspace_settings.digest_channel_id END,
-             retention_days = CASE WHEN $7 THEN excluded.retention_days
-                                   ELSE workspace_settings.retention_days END,
-             updated_at = excluded.updated_at`,
-          [
-            platform,
-            workspaceId,
-            patch.digestChannelId ?? null,
-            patch.retentionDays ?? null,
-            now,
-            patch.digestChannelId !== undefined,
-            patch.retentionDays !== undefined,
-          ],
-        );
+      const values = patchValues(platform, workspaceId, patch, now);
+      if (values) await tx.query(PATCH_WORKSPACE_SETTINGS, values);
       return readWorkspace(tx, platform, workspaceId);
     });
   }
 
   async isAutoAnalysisChannel(platform: string, workspaceId: string, channelId: string): Promise<boolean> {
-    const { rowCount } = await this.#db.query(
-      'SELECT 1 FROM auto_analysis_channels WHERE platform = $1 AND workspace_id = $2 AND channel_id = $3',
-      [platform, workspaceId, channelId],
-    );
+    const { rowCount } = await this.#db.query(IS_AUTO_ANALYSIS_CHANNEL, [platform, workspaceId, channelId]);
     return rowCount > 0;
   }
 
   async isOptedOut(platform: string, userId: string): Promise<boolean> {
-    const { rowCount } = await this.#db.query('SELECT 1 FROM opt_outs WHERE platform = $1 AND user_id = $2', [
-      platform,
-      userId,
-    ]);
+    const { rowCount } = await this.#db.query(IS_OPTED_OUT, [platform, userId]);
     return rowCount > 0;
   }
 
   async setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean> {
     const { rowCount } = optedOut
-      ? await this.#db.query('INSERT INTO opt_outs VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-          platform,
-          userId,
-          Date.now(),
-        ])
-      : await this.#db.query('DELETE FROM opt_outs WHERE platform = $1 AND user_id = $2', [platform, userId]);
+      ? await this.#db.query(OPT_OUT, [platform, userId, Date.now()])
+      : await this.#db.query(OPT_IN, [platform, userId]);
     return rowCount > 0;
   }
 
@@ -95,14 +74,8 @@ async function readWorkspace(
   platform: string,
   workspaceId: string,
 ): Promise<WorkspaceSettings> {
-  const settings = await db.query(
-    'SELECT digest_channel_id, retention_days FROM workspace_settings WHERE platform = $1 AND workspace_id = $2',
-    [platform, workspaceId],
-  );
-  const channels = await db.query(
-    'SELECT channel_id FROM auto_analysis_channels WHERE platform = $1 AND workspace_id = $2 ORDER BY created_at, channel_id',
-    [platform, workspaceId],
-  );
+  const settings = await db.query(SELECT_WORKSPACE_SETTINGS, [platform, workspaceId]);
+  const channels = await db.query(SELECT_AUTO_ANALYSIS_CHANNELS, [platform, workspaceId]);
   return toWorkspace(settings.rows[0], channels.rows);
 }
 
@@ -111,9 +84,6 @@ export async function readRetentions(
   db: Queryable,
   platform: string,
 ): Promise<{ workspaceId: string; retentionDays: number }[]> {
-  const { rows } = await db.query(
-    'SELECT workspace_id, retention_days FROM workspace_settings WHERE platform = $1 AND retention_days IS NOT NULL',
-    [platform],
-  );
+  const { rows } = await db.query(SELECT_RETENTIONS, [platform]);
   return rows.map(toRetention);
 }
