@@ -1,6 +1,8 @@
 import { createAudioDecoder } from './audio/index.ts';
 import { type Config, decodeLimits } from './config.ts';
 import type { AnalyzerDeps } from './core/analyze.ts';
+import type { Clock, EmotionClassifier } from './core/ports.ts';
+import { SystemClock } from './digest/clock.ts';
 import { createOnnxClassifier } from './inference/index.ts';
 import type { Logger } from './log.ts';
 import { type OpenedStorage, openStorage, type Storage, type StorageTarget } from './storage/open.ts';
@@ -9,6 +11,8 @@ export type { Storage } from './storage/open.ts';
 
 export interface Services {
   readonly analyzer: AnalyzerDeps & { readonly classifier: AnalyzerDeps['classifier'] };
+  /** Wall time and cron schedules (the digest scheduler's). */
+  readonly clock: Clock;
   /** Present when a database was given. */
   readonly storage?: Storage;
   close(): Promise<void>;
@@ -29,15 +33,9 @@ export async function openServices(
   // Opened before the model is loaded: a database that cannot be written fails the start at once
   // (AnnamalaiError 'storage.unavailable' naming the file or server and the reason).
   const storage: OpenedStorage | undefined = target && (await openStorage(target, { logger }));
-  let classifier: Awaited<ReturnType<typeof createOnnxClassifier>>;
+  let classifier: EmotionClassifier;
   try {
-    classifier = await createOnnxClassifier({
-      modelDir: config.MODEL_DIR,
-      device: config.INFERENCE_DEVICE,
-      ...(config.INFERENCE_WORKERS !== undefined && { workers: config.INFERENCE_WORKERS }),
-      ...(config.INFERENCE_THREADS !== undefined && { threadsPerWorker: config.INFERENCE_THREADS }),
-      logger,
-    });
+    classifier = await openClassifier(config, logger);
   } catch (error) {
     await storage?.close();
     throw error;
@@ -54,12 +52,29 @@ export async function openServices(
   };
   return {
     analyzer,
+    clock: new SystemClock(),
     ...(storage && { storage }),
     async close() {
       await classifier.close();
       await storage?.close();
     },
   };
+}
+
+/** The emotion model as the configuration says (also `annamalai diagnostics`, which loads it alone). */
+export function openClassifier(
+  config: Config,
+  logger: Logger,
+  options: { readonly tuned?: boolean } = { tuned: true },
+): Promise<EmotionClassifier> {
+  return createOnnxClassifier({
+    modelDir: config.MODEL_DIR,
+    device: config.INFERENCE_DEVICE,
+    ...(options.tuned && config.INFERENCE_WORKERS !== undefined && { workers: config.INFERENCE_WORKERS }),
+    ...(options.tuned &&
+      config.INFERENCE_THREADS !== undefined && { threadsPerWorker: config.INFERENCE_THREADS }),
+    logger,
+  });
 }
 
 /** The environment the decoder looks for ffmpeg in, FFMPEG_PATH as the validated config has it. */

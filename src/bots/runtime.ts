@@ -11,7 +11,6 @@ import type {
   SettingsStore,
   StorageMonitor,
 } from '../core/ports.ts';
-import { SystemClock } from '../digest/clock.ts';
 import { type DigestPoster, DigestScheduler } from '../digest/scheduler.ts';
 import type { Logger } from '../log.ts';
 import { storageTarget } from '../storage/target.ts';
@@ -76,7 +75,7 @@ export async function openBotRuntime(
     jobs: storage.jobs,
     deliveries: storage.deliveries,
     storageHealth: storage.health,
-    clock: new SystemClock(),
+    clock: services.clock,
     // The one owner of the process's work queue and rate limiter: src/bots/process.ts shuts the queue.
     queue: new WorkQueue(queue),
     limiter: new RateLimiter(rateRules),

@@ -1,7 +1,7 @@
 import { decoderDiagnostics } from '../audio/index.ts';
-import { ffmpegEnv } from '../compose.ts';
+import { ffmpegEnv, openClassifier } from '../compose.ts';
 import type { Config } from '../config.ts';
-import { createOnnxClassifier, runtimeDiagnostics, verifyModelFolder } from '../inference/index.ts';
+import { runtimeDiagnostics, verifyModelFolder } from '../inference/index.ts';
 import type { Logger } from '../log.ts';
 import { describeFailure } from './failure.ts';
 
@@ -44,11 +44,7 @@ export async function printDiagnostics(config: Config, logger: Logger): Promise<
       out.push(`  parity with export: ${parity.passed ? 'ok' : 'MISMATCH'}`);
       healthy &&= parity.passed;
     }
-    const classifier = await createOnnxClassifier({
-      modelDir: config.MODEL_DIR,
-      device: config.INFERENCE_DEVICE,
-      logger,
-    });
+    const classifier = await openClassifier(config, logger, { tuned: false });
     out.push(`  runs on: ${classifier.info.device.kind} (${classifier.info.device.reason})`);
     await classifier.close();
   } catch (error) {

@@ -10,6 +10,7 @@ import { CONTEXT_MENU_NAME } from '../../../commands/emotion.ts';
 import type { Logger } from '../../log.ts';
 import type { JobPipeline } from '../shared/job.ts';
 import { RateLimiter, type RateRule } from '../shared/rate-limit.ts';
+import { replyText } from '../shared/replies.ts';
 import { StorageGate } from '../shared/storage-gate.ts';
 import { type ShutdownReport, WorkQueue } from '../shared/work-queue.ts';
 import { onContextMenu } from './analyze-command.ts';
@@ -169,7 +170,7 @@ export class DiscordBot {
     } catch (error) {
       this.#log.error({ err: this.scrub.error(error) }, 'interaction failed');
       if (interaction.isRepliable())
-        await ephemeral(interaction, 'Something went wrong on my side; please try again.').catch(
+        await ephemeral(interaction, replyText('internal', this.#ctx.pipeline.replies)).catch(
           () => undefined,
         );
     }
