@@ -10,6 +10,7 @@ import { createLogger } from '../src/log.ts';
 import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
 import { FakeDiscord } from '../test/bots/discord/fake-discord/server.ts';
 import { benchModelDir, loopedSample, machine, modelUsed, quantile } from './support.ts';
+import { voiceNote } from './voice-note.ts';
 
 const SECONDS = 60;
 const RUNS = Number(process.env.DISCORD_BENCH_RUNS ?? 10);
@@ -51,18 +52,9 @@ const bot = new DiscordBot({
 await bot.start();
 
 async function once(): Promise<number> {
-  const user = fake.user(`bench-${Math.random()}`);
-  const dm = fake.dmChannel(user);
-  const attachment = fake.attachment({
-    name: 'voice-message.ogg',
-    bytes: note,
-    contentType: 'audio/ogg',
-    durationSecs: SECONDS,
-  });
+  const { dm, message } = voiceNote(fake, `bench-${Math.random()}`, note, SECONDS);
   const start = performance.now();
-  fake.sendMessage(
-    fake.message({ author: user, guild: false, channelId: dm, voice: true, attachments: [attachment] }),
-  );
+  fake.sendMessage(message);
   await fake.waitFor(
     () =>
       fake

@@ -3,8 +3,9 @@
 import type { ModelInfo } from '../../src/core/ports.ts';
 import type { RecordedRequest } from '../../test/bots/discord/fake-discord/server.ts';
 import { openWorld, type Running, startBot } from '../../test/bots/discord/harness.ts';
-import { type Answer, isInterim, refusalKind, type UserOutcome } from './answers.ts';
-import { rssSampler, settle, waitUntil } from './measure.ts';
+import { voiceNote } from '../voice-note.ts';
+import { type Answer, isInterim, refusalKind } from './answers.ts';
+import { type Flood, flood, type Sent } from './measure.ts';
 
 export interface PhaseOptions {
   readonly n: number;
@@ -17,11 +18,7 @@ export interface PhaseOptions {
   readonly waitMs: number;
 }
 
-export interface PhaseResult {
-  readonly outcomes: readonly UserOutcome[];
-  /** From the first note sent to the last first answer (or the end of the wait). */
-  readonly wallSeconds: number;
-  readonly peakRssBytes: number;
+export interface PhaseResult extends Flood {
   readonly model: ModelInfo;
 }
 
@@ -34,20 +31,11 @@ function answerOf(r: RecordedRequest): Answer[] {
   return [{ kind: refusalKind(content), at: r.at, text: content }];
 }
 
-function sendNote(run: Running, name: string, note: Uint8Array, seconds: number) {
+function sendNote(run: Running, name: string, note: Uint8Array, seconds: number): Sent {
   const { fake } = run;
-  const user = fake.user(name);
-  const dm = fake.dmChannel(user);
-  const attachment = fake.attachment({
-    name: 'voice-message.ogg',
-    bytes: note,
-    contentType: 'audio/ogg',
-    durationSecs: seconds,
-  });
+  const { dm, message } = voiceNote(fake, name, note, seconds);
   const sentAt = Date.now();
-  fake.sendMessage(
-    fake.message({ author: user, guild: false, channelId: dm, voice: true, attachments: [attachment] }),
-  );
+  fake.sendMessage(message);
   return { sentAt, answers: () => fake.channelRequests(dm).flatMap(answerOf) };
 }
 
@@ -56,29 +44,16 @@ export async function discordLoad(o: PhaseOptions): Promise<PhaseResult> {
   let run: Running | undefined;
   try {
     run = await startBot(world, o.env);
-    // One note first, so that the flood meets warm sessions, as a running bot's users would.
-    const warm = sendNote(run, 'warm-up', o.note, o.seconds);
-    if (!(await waitUntil(() => warm.answers().length > 0, o.waitMs)))
-      throw new Error('the warm-up voice note got no answer');
-    await settle(run.bot.idle(), 10_000);
-
-    const rss = rssSampler();
-    const sent = Array.from({ length: o.n }, (_, i) =>
-      sendNote(run as Running, `load-${i}`, o.note, o.seconds),
-    );
-    await waitUntil(() => sent.every((s) => s.answers().length > 0), o.waitMs);
-    const last = Math.max(...sent.map((s) => s.answers()[0]?.at ?? Date.now()));
-    // Late duplicates: let every handler finish, then give stray edits a moment to land.
-    await settle(run.bot.idle(), 10_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    const peakRssBytes = rss.stop();
-    const first = Math.min(...sent.map((s) => s.sentAt));
-    return {
-      outcomes: sent.map((s) => ({ sentAt: s.sentAt, answers: s.answers() })),
-      wallSeconds: (last - first) / 1000,
-      peakRssBytes,
-      model: world.services.analyzer.classifier.info,
-    };
+    const running = run;
+    const measured = await flood({
+      n: o.n,
+      waitMs: o.waitMs,
+      what: 'voice note',
+      warmUp: () => sendNote(running, 'warm-up', o.note, o.seconds),
+      send: (i) => sendNote(running, `load-${i}`, o.note, o.seconds),
+      idle: () => running.bot.idle(),
+    });
+    return { ...measured, model: world.services.analyzer.classifier.info };
   } finally {
     await run?.stop();
     await world.close();

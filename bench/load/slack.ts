@@ -5,7 +5,7 @@ import type { ApiCall } from '../../test/bots/slack/fake-slack.ts';
 import { fileMessage, type Harness, slackFile, startHarness } from '../../test/bots/slack/harness.ts';
 import { type Answer, isInterim, refusalKind } from './answers.ts';
 import type { PhaseOptions, PhaseResult } from './discord.ts';
-import { rssSampler, settle, waitUntil } from './measure.ts';
+import { flood, type Sent } from './measure.ts';
 
 const CLIP = 'load-clip.m4a';
 
@@ -23,7 +23,7 @@ function answerOf(call: ApiCall): Answer[] {
   return [{ kind: refusalKind(text), at: call.at, text }];
 }
 
-function sendClip(h: Harness, i: number, bytes: number) {
+function sendClip(h: Harness, i: number, bytes: number): Sent {
   const user = `U0LOAD${i}`;
   const channel = `D0LOAD${i}`;
   const file = slackFile(h.fake, CLIP, { user, size: bytes, mimetype: 'audio/mp4', subtype: 'slack_audio' });
@@ -41,25 +41,16 @@ export async function slackLoad(o: PhaseOptions, classifier: EmotionClassifier):
   try {
     h = await startHarness({ env: o.env, classifier });
     h.fake.hostedFiles.set(CLIP, o.note);
-    const warm = sendClip(h, -1, o.note.byteLength);
-    if (!(await waitUntil(() => warm.answers().length > 0, o.waitMs)))
-      throw new Error('the warm-up clip got no answer');
-    await settle(h.bot.idle(), 10_000);
-
-    const rss = rssSampler();
-    const sent = Array.from({ length: o.n }, (_, i) => sendClip(h as Harness, i, o.note.byteLength));
-    await waitUntil(() => sent.every((s) => s.answers().length > 0), o.waitMs);
-    const last = Math.max(...sent.map((s) => s.answers()[0]?.at ?? Date.now()));
-    await settle(h.bot.idle(), 10_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    const peakRssBytes = rss.stop();
-    const first = Math.min(...sent.map((s) => s.sentAt));
-    return {
-      outcomes: sent.map((s) => ({ sentAt: s.sentAt, answers: s.answers() })),
-      wallSeconds: (last - first) / 1000,
-      peakRssBytes,
-      model: classifier.info,
-    };
+    const harness = h;
+    const measured = await flood({
+      n: o.n,
+      waitMs: o.waitMs,
+      what: 'clip',
+      warmUp: () => sendClip(harness, -1, o.note.byteLength),
+      send: (i) => sendClip(harness, i, o.note.byteLength),
+      idle: () => harness.bot.idle(),
+    });
+    return { ...measured, model: classifier.info };
   } finally {
     await h?.close();
   }
