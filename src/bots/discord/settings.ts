@@ -1,12 +1,6 @@
 import { type ChatInputCommandInteraction, MessageFlags, PermissionFlagsBits } from 'discord.js';
-import { previewDigest } from '../../digest/scheduler.ts';
-import {
-  DigestSettingsError,
-  type DigestSettingsInput,
-  describeDigest,
-  hasDigestInput,
-  updateDigestSettings,
-} from '../../digest/settings.ts';
+import { type DigestSettingsInput, hasDigestInput } from '../../digest/settings.ts';
+import { changeChannelDigest, channelDigestPreview } from '../shared/digest-commands.ts';
 import { settingsFacts } from '../shared/settings-summary.ts';
 import type { DiscordBotDeps } from './context.ts';
 import { digestPayload } from './digest.ts';
@@ -35,23 +29,15 @@ export async function settingsAnswer(
   if (hasDigestInput(digestInput) || (digest && deps.digest)) {
     const d = deps.digest;
     if (!d) return 'The mood digest is not available on this bot.';
-    const key = { platform: PLATFORM, workspaceId: guildId, channelId };
     const existing = await d.store.config(PLATFORM, guildId, channelId);
     if (hasDigestInput(digestInput) || existing) {
-      const current = await deps.settings.workspace(PLATFORM, guildId);
-      try {
-        const config = await updateDigestSettings(
-          d.store,
-          key,
-          { ...digestInput, ...(digest ? { targetChannelId: digest.id } : {}) },
-          d.clock.now(),
-          current.digestChannelId ?? channelId,
-        );
-        digestNote.push(`Mood digest of ${describeDigest(config)}.`);
-      } catch (error) {
-        if (error instanceof DigestSettingsError) return `Nothing was changed: ${error.message}`;
-        throw error;
-      }
+      const change = await changeChannelDigest(
+        { platform: PLATFORM, settings: deps.settings, digest: d },
+        { workspaceId: guildId, channelId },
+        { ...digestInput, ...(digest ? { targetChannelId: digest.id } : {}) },
+      );
+      if (!change.ok) return change.text;
+      digestNote.push(change.text);
     }
   }
   const settings = await deps.settings.updateWorkspace(PLATFORM, guildId, {
@@ -89,17 +75,16 @@ export async function digestNow(
   const d = deps.digest;
   if (!d) return ephemeral('The mood digest is not available on this bot.');
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const { digest } = await previewDigest(
+  const digest = await channelDigestPreview(
     {
       platform: PLATFORM,
       store: deps.store,
       settings: deps.settings,
-      digests: d.store,
+      digest: d,
       labels: deps.analyzer.classifier.info.trainedLabels,
     },
     guildId,
     interaction.channelId,
-    d.clock.now(),
   );
   await interaction.editReply(await digestPayload(digest, true));
 }

@@ -1,15 +1,11 @@
 import type { webApi } from '@slack/bolt';
 import type { AnalyzerDeps } from '../../core/analyze.ts';
 import type { AnalysisStore, Clock, DigestStore, SettingsStore } from '../../core/ports.ts';
-import { DEFAULT_RETENTION_DAYS, previewDigest } from '../../digest/scheduler.ts';
-import {
-  DigestSettingsError,
-  type DigestSettingsInput,
-  describeDigest,
-  updateDigestSettings,
-} from '../../digest/settings.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../digest/scheduler.ts';
+import type { DigestSettingsInput } from '../../digest/settings.ts';
 import { digestLines, digestTitle, emptyLine, isEmpty } from '../../digest/text.ts';
 import type { Logger } from '../../log.ts';
+import { changeChannelDigest, channelDigestPreview } from '../shared/digest-commands.ts';
 import { settingsFacts } from '../shared/settings-summary.ts';
 import { parseChannel } from './files.ts';
 import { redactTokens } from './log.ts';
@@ -28,17 +24,16 @@ export function settingsCommands(deps: {
   async function digestPreview(teamId: string, channelId: string): Promise<string> {
     const d = deps.digest;
     if (!d) return 'The mood digest is not available in this app.';
-    const { digest } = await previewDigest(
+    const digest = await channelDigestPreview(
       {
         platform: PLATFORM,
         store: analyzer.store,
         settings,
-        digests: d.store,
+        digest: d,
         labels: analyzer.classifier.info.trainedLabels,
       },
       teamId,
       channelId,
-      d.clock.now(),
     );
     const body = isEmpty(digest)
       ? [emptyLine(digest)]
@@ -95,20 +90,12 @@ export function settingsCommands(deps: {
     if (!d) return usage('The mood digest is not available in this app.');
     if (verb.toLowerCase() === 'off' && !(await d.store.config(PLATFORM, teamId, channelId)))
       return changed('This channel has no mood digest.');
-    try {
-      const ws = await settings.workspace(PLATFORM, teamId);
-      const config = await updateDigestSettings(
-        d.store,
-        { platform: PLATFORM, workspaceId: teamId, channelId },
-        input,
-        d.clock.now(),
-        ws.digestChannelId ?? channelId,
-      );
-      return changed(`Mood digest of ${describeDigest(config)}.`);
-    } catch (error) {
-      if (error instanceof DigestSettingsError) return usage(`Nothing was changed: ${error.message}`);
-      throw error;
-    }
+    const change = await changeChannelDigest(
+      { platform: PLATFORM, settings, digest: d },
+      { workspaceId: teamId, channelId },
+      input,
+    );
+    return change.ok ? changed(change.text) : usage(change.text);
   }
 
   async function isAdmin(user: string): Promise<boolean> {
