@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DigestConfig } from '../../src/core/ports.ts';
+import type { AnalysisStore, DigestConfig, DigestStore, SettingsStore } from '../../src/core/ports.ts';
 import type { AnalysisRecord, SegmentResult } from '../../src/core/records.ts';
 import type { Digest } from '../../src/digest/content.ts';
 import {
@@ -55,21 +55,17 @@ export function tempDb(): { path: string; remove(): void } {
   return { path: join(dir, 'bot.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function openProc(
-  path: string,
+/** One process's scheduler on `stores` (its own connections), with its own fake clock and poster. */
+export function schedulerOn(
+  stores: { readonly store: AnalysisStore; readonly settings: SettingsStore; readonly digests: DigestStore },
   now: string,
   options: Partial<DigestSchedulerOptions> & { name?: string } = {},
-): Proc {
-  const store = new SqliteStore({ path });
-  const settings = new SqliteSettingsStore({ path });
-  const digests = new SqliteDigestStore({ path });
+): { clock: FakeClock; poster: RecordingPoster; scheduler: DigestScheduler } {
   const clock = new FakeClock(now);
   const poster = new RecordingPoster();
   const scheduler = new DigestScheduler({
     platform: PLATFORM,
-    store,
-    settings,
-    digests,
+    ...stores,
     clock,
     poster,
     logger: createLogger('silent'),
@@ -78,21 +74,35 @@ export function openProc(
     reloadCron: null,
     ...options,
   });
+  return { clock, poster, scheduler };
+}
+
+export function openProc(
+  path: string,
+  now: string,
+  options: Partial<DigestSchedulerOptions> & { name?: string } = {},
+): Proc {
+  const store = new SqliteStore({ path });
+  const settings = new SqliteSettingsStore({ path });
+  const digests = new SqliteDigestStore({ path });
+  const proc = schedulerOn({ store, settings, digests }, now, options);
   return {
     store,
     settings,
     digests,
-    clock,
-    poster,
-    scheduler,
+    ...proc,
     async close() {
-      await scheduler.stop(1000);
+      await proc.scheduler.stop(1000);
       await Promise.all([store.close(), settings.close(), digests.close()]);
     },
   };
 }
 
-export function configure(p: Proc, input: DigestSettingsInput, channelId = CH): Promise<DigestConfig> {
+export function configure(
+  p: { readonly digests: DigestStore; readonly clock: FakeClock },
+  input: DigestSettingsInput,
+  channelId = CH,
+): Promise<DigestConfig> {
   return updateDigestSettings(
     p.digests,
     { platform: PLATFORM, workspaceId: WS, channelId },

@@ -148,21 +148,6 @@ describe('digest scheduler (fake clock, real SQLite)', () => {
     expect(await back.digests.runs(PLATFORM, WS, CH)).toHaveLength(1);
   });
 
-  it('two schedulers sharing one database file, ticking at the same fire, post it once', async () => {
-    const { p: a, path } = setup('2026-06-01T00:00:00Z', 'A');
-    const { p: b } = setup('2026-06-01T00:00:00Z', 'B', path);
-    await configure(a, { schedule: 'weekly mon 09:00', timeZone: 'America/New_York', emptyLine: true });
-    await Promise.all([a.scheduler.start(), b.scheduler.start()]);
-    for (const at of ['2026-06-01T13:00:00Z', '2026-06-08T13:00:00Z', '2026-06-15T13:00:00Z']) {
-      a.clock.set(at);
-      b.clock.set(at);
-      await Promise.all([a.scheduler.tick(), b.scheduler.tick(), a.scheduler.tick(), b.scheduler.tick()]);
-    }
-    expect(a.poster.posts.length + b.poster.posts.length).toBe(3);
-    const runs = await a.digests.runs(PLATFORM, WS, CH);
-    expect(runs.map((r) => r.status)).toEqual(['posted', 'posted', 'posted']);
-  });
-
   it('a failed post is marked failed, retried after 1 and 5 minutes, then succeeds once', async () => {
     const { p } = setup('2026-06-01T00:00:00Z');
     await configure(p, { schedule: 'daily 08:00', emptyLine: true });
@@ -218,27 +203,6 @@ describe('digest scheduler (fake clock, real SQLite)', () => {
     ]);
     const last = p.poster.posts.at(-1)?.digest;
     expect(last?.buckets).toHaveLength(23); // 8 March had 23 hours
-  });
-
-  it('purges results past each workspace retention, 90 days by default, once a day across processes', async () => {
-    const { p: a, path } = setup('2026-06-01T03:00:00Z', 'A');
-    const { p: b } = setup('2026-06-01T03:00:00Z', 'B', path);
-    await a.settings.updateWorkspace(PLATFORM, 'G7', { retentionDays: 7 });
-    await a.store.save(recording('2026-05-20T00:00:00Z', 'u', [['sad', 0.9]], { workspaceId: 'G7' })); // 12 days
-    await a.store.save(recording('2026-05-30T00:00:00Z', 'u', [['sad', 0.9]], { workspaceId: 'G7' })); // 2 days
-    await a.store.save(recording('2026-02-01T00:00:00Z', 'u', [['sad', 0.9]])); // 120 days, default 90
-    await a.store.save(recording('2026-04-01T00:00:00Z', 'u', [['sad', 0.9]])); // 61 days
-    const { workspaceId: _w, ...dm } = recording('2026-01-01T00:00:00Z', 'u', [['sad', 0.9]]);
-    await a.store.save(dm); // a DM (no workspace), 151 days
-    await a.store.save(recording('2026-01-01T00:00:00Z', 'u', [['sad', 0.9]], { platform: 'cli' })); // another platform
-    await Promise.all([a.scheduler.start(), b.scheduler.start()]);
-    // Yesterday's 03:30 purge was due at start: exactly one of the two ran it.
-    expect(await a.store.userHistory(PLATFORM, 'u', 10)).toHaveLength(2);
-    expect(await a.store.userHistory('cli', 'u', 10)).toHaveLength(1);
-    a.clock.set('2026-06-01T03:30:00Z');
-    b.clock.set('2026-06-01T03:30:00Z');
-    const [ra, rb] = await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
-    expect([ra.purged, rb.purged].filter((x) => x !== null)).toEqual([0]);
   });
 
   it('stop() aborts a post in flight (marked failed for a retry) and fires nothing afterwards', async () => {

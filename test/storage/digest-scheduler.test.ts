@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DigestScheduler } from '../../src/digest/scheduler.ts';
-import { updateDigestSettings } from '../../src/digest/settings.ts';
-import { createLogger } from '../../src/log.ts';
 import type { OpenedStorage } from '../../src/storage/open.ts';
-import { CH, PLATFORM, RecordingPoster, recording, WS } from '../digest/helpers.ts';
-import { FakeClock, LABELS } from '../support/twins.ts';
+import { CH, configure, PLATFORM, recording, schedulerOn, WS } from '../digest/helpers.ts';
 import { BACKENDS, title, useBackend } from './backends.ts';
 
 /** One process's digest scheduler on its own connection to the shared database, with its own clock. */
 function scheduler(storage: OpenedStorage, name: string, now: string) {
-  const clock = new FakeClock(now);
-  const poster = new RecordingPoster();
-  const digests = new DigestScheduler({
-    platform: PLATFORM,
-    store: storage.results,
-    settings: storage.settings,
-    digests: storage.digests,
-    clock,
-    poster,
-    logger: createLogger('silent'),
-    labels: LABELS.filter((l) => l !== 'question'),
-    claimant: name,
-    reloadCron: null,
-  });
-  return { clock, poster, scheduler: digests, storage };
+  const stores = { store: storage.results, settings: storage.settings, digests: storage.digests };
+  return { ...schedulerOn(stores, now, { name }), ...stores };
 }
 
 for (const backend of BACKENDS) {
@@ -39,12 +22,7 @@ for (const backend of BACKENDS) {
 
     it('ticking at the same fires, they post each weekly digest once between them', async () => {
       const { a, b } = await two('2026-06-01T00:00:00Z');
-      await updateDigestSettings(
-        a.storage.digests,
-        { platform: PLATFORM, workspaceId: WS, channelId: CH },
-        { schedule: 'weekly mon 09:00', timeZone: 'America/New_York', emptyLine: true },
-        a.clock.now(),
-      );
+      await configure(a, { schedule: 'weekly mon 09:00', timeZone: 'America/New_York', emptyLine: true });
       await Promise.all([a.scheduler.start(), b.scheduler.start()]);
       for (const at of ['2026-06-01T13:00:00Z', '2026-06-08T13:00:00Z', '2026-06-15T13:00:00Z']) {
         a.clock.set(at);
@@ -52,19 +30,21 @@ for (const backend of BACKENDS) {
         await Promise.all([a.scheduler.tick(), b.scheduler.tick(), a.scheduler.tick(), b.scheduler.tick()]);
       }
       expect(a.poster.posts.length + b.poster.posts.length).toBe(3);
-      const runs = await a.storage.digests.runs(PLATFORM, WS, CH);
+      const runs = await a.digests.runs(PLATFORM, WS, CH);
       expect(runs.map((r) => r.status)).toEqual(['posted', 'posted', 'posted']);
       await Promise.all([a.scheduler.stop(1000), b.scheduler.stop(1000)]);
     });
 
-    it('they run the daily retention purge once between them, per workspace retention and 90 days by default', async () => {
+    it('they run the daily retention purge once between them, per workspace retention and 90 days by default (DMs too)', async () => {
       const { a, b } = await two('2026-06-01T03:00:00Z');
-      const store = a.storage.results;
-      await a.storage.settings.updateWorkspace(PLATFORM, 'G7', { retentionDays: 7 });
+      const { store } = a;
+      await a.settings.updateWorkspace(PLATFORM, 'G7', { retentionDays: 7 });
       await store.save(recording('2026-05-20T00:00:00Z', 'u', [['sad', 0.9]], { workspaceId: 'G7' })); // 12 days
       await store.save(recording('2026-05-30T00:00:00Z', 'u', [['sad', 0.9]], { workspaceId: 'G7' })); // 2 days
       await store.save(recording('2026-02-01T00:00:00Z', 'u', [['sad', 0.9]])); // 120 days
       await store.save(recording('2026-04-01T00:00:00Z', 'u', [['sad', 0.9]])); // 61 days
+      const { workspaceId: _w, ...dm } = recording('2026-01-01T00:00:00Z', 'u', [['sad', 0.9]]);
+      await store.save(dm); // a DM (no workspace), 151 days
       await store.save(recording('2026-01-01T00:00:00Z', 'u', [['sad', 0.9]], { platform: 'cli' }));
       await Promise.all([a.scheduler.start(), b.scheduler.start()]);
       // Yesterday's 03:30 purge was due at start: exactly one of the two ran it.
