@@ -1,12 +1,5 @@
-import type { Readable } from 'node:stream';
-import {
-  EndBehaviorType,
-  entersState,
-  joinVoiceChannel,
-  type VoiceConnection,
-  VoiceConnectionStatus,
-} from '@discordjs/voice';
-import { type ChatInputCommandInteraction, type Guild, MessageFlags, type VoiceState } from 'discord.js';
+import { EndBehaviorType } from '@discordjs/voice';
+import { type ChatInputCommandInteraction, MessageFlags, type VoiceState } from 'discord.js';
 import type { PcmAnalyzerDeps } from '../../core/analyze.ts';
 import type { SettingsStore } from '../../core/ports.ts';
 import type { Logger } from '../../log.ts';
@@ -14,7 +7,10 @@ import { ShuttingDownError } from '../shared/work-queue.ts';
 import type { DiscordConfig } from './config.ts';
 import { PLATFORM } from './messages.ts';
 import { analyzeSpeakers, SpeakerCollector } from './speakers.ts';
+import { discordVoiceConnector, type ListeningConnection, type VoiceConnector } from './voice-connection.ts';
 import type { VoiceCommands, VoicePort } from './voice-port.ts';
+
+export type { ListeningConnection, VoiceConnector } from './voice-connection.ts';
 
 /**
  * `/emotion listen` and `/emotion stop`: joins the caller's voice channel (@discordjs/voice, DAVE through
@@ -22,43 +18,6 @@ import type { VoiceCommands, VoicePort } from './voice-port.ts';
  * packets (opted-out members are never subscribed and their packets are dropped before decoding), and
  * when time runs out, on stop, or when the channel empties, leaves and posts one summary per speaker.
  */
-
-/** What a listening session needs of a voice connection: @discordjs/voice's, or a test double. */
-export interface ListeningConnection {
-  readonly receiver: {
-    readonly speaking: { on(event: 'start', listener: (userId: string) => void): unknown };
-    readonly subscriptions: { has(userId: string): boolean };
-    subscribe(userId: string, options: { end: { behavior: EndBehaviorType.Manual } }): Readable;
-  };
-  /** Resolves when the connection can receive; rejects after `timeoutMs`. */
-  ready(timeoutMs: number): Promise<void>;
-  destroy(): void;
-}
-
-export type VoiceConnector = (params: {
-  readonly channelId: string;
-  readonly guild: Guild;
-}) => ListeningConnection;
-
-/** The real connector: @discordjs/voice 0.19 (DAVE via @snazzah/davey), not deafened, muted. */
-export const discordVoiceConnector: VoiceConnector = ({ channelId, guild }) => {
-  const connection: VoiceConnection = joinVoiceChannel({
-    channelId,
-    guildId: guild.id,
-    adapterCreator: guild.voiceAdapterCreator,
-    selfDeaf: false,
-    selfMute: true,
-  });
-  return {
-    receiver: connection.receiver,
-    async ready(timeoutMs) {
-      await entersState(connection, VoiceConnectionStatus.Ready, timeoutMs);
-    },
-    destroy() {
-      if (connection.state.status !== VoiceConnectionStatus.Destroyed) connection.destroy();
-    },
-  };
-};
 
 export interface VoiceOptions {
   readonly settings: SettingsStore;
