@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAudioDecoder } from '../../src/audio/index.ts';
 import { AnnamalaiError } from '../../src/core/errors.ts';
-import type { DecodeLimits } from '../../src/core/ports.ts';
+import type { AudioDecoder, DecodeLimits } from '../../src/core/ports.ts';
 import { LIMITS, makeWav, sineFrames } from './helpers.ts';
 
 /**
@@ -29,6 +29,19 @@ function wavWith(fault?: string): Uint8Array {
   );
   if (fault) data.set(new TextEncoder().encode(`FAULT:${fault};`), 0);
   return makeWav({ formatTag: 1, channels: 1, sampleRate: 16_000, bitsPerSample: 16, data });
+}
+
+/** A decoder of its own with a single fault-worker slot, closed after `use`. */
+async function withOneWorker(use: (decoder: AudioDecoder) => Promise<void>): Promise<void> {
+  const single = createAudioDecoder({
+    ffmpeg: null,
+    workers: { url: new URL('./fault-worker.ts', import.meta.url), maxWorkers: 1 },
+  });
+  try {
+    await use(single);
+  } finally {
+    await single.close();
+  }
 }
 
 async function decodeError(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}, signal?: AbortSignal) {
@@ -104,32 +117,20 @@ describe('a crashing decode fails only its own file', () => {
   });
 
   it('with every worker slot taken, a decode waits its turn and runs once the stuck one is stopped', async () => {
-    const single = createAudioDecoder({
-      ffmpeg: null,
-      workers: { url: new URL('./fault-worker.ts', import.meta.url), maxWorkers: 1 },
-    });
-    try {
+    await withOneWorker(async (single) => {
       const stuck = single.decode({ bytes: wavWith('hang') }, { limits: { ...LIMITS, timeoutMs: 300 } });
       const waiting = single.decode({ bytes: wavWith() }, { limits: LIMITS });
       await expect(stuck).rejects.toMatchObject({ code: 'decoder.timeout' });
       expect((await waiting).samples.length).toBe(16_000);
-    } finally {
-      await single.close();
-    }
+    });
   });
 
   it('a decode still waiting for a slot when its time runs out fails with decoder.timeout', async () => {
-    const single = createAudioDecoder({
-      ffmpeg: null,
-      workers: { url: new URL('./fault-worker.ts', import.meta.url), maxWorkers: 1 },
-    });
-    try {
+    await withOneWorker(async (single) => {
       const stuck = single.decode({ bytes: wavWith('hang') }, { limits: { ...LIMITS, timeoutMs: 2_000 } });
       const waiting = single.decode({ bytes: wavWith() }, { limits: { ...LIMITS, timeoutMs: 100 } });
       await expect(waiting).rejects.toMatchObject({ code: 'decoder.timeout' });
       await expect(stuck).rejects.toMatchObject({ code: 'decoder.timeout' });
-    } finally {
-      await single.close();
-    }
+    });
   });
 });

@@ -2,15 +2,14 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StorageHealth } from '../../src/core/ports.ts';
 import type { AnalysisRecord } from '../../src/core/records.ts';
-import { createLogger } from '../../src/log.ts';
 import { Database } from '../../src/storage/database.ts';
 import { SqliteSettingsStore } from '../../src/storage/settings-store.ts';
 import { SqliteStore } from '../../src/storage/sqlite-store.ts';
+import { captureLogs } from '../support/logs.ts';
 
 let dir: string;
 let cleanup: (() => Promise<void> | void)[] = [];
@@ -34,14 +33,8 @@ const record = (): AnalysisRecord => ({
 });
 
 function open(path: string, options: { lockWaitMs?: number; checkIntervalMs?: number } = {}) {
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  const database = Database.open({ path, logger: createLogger('info', sink), ...options });
+  const { logs, logger } = captureLogs();
+  const database = Database.open({ path, logger, ...options });
   cleanup.push(() => database.close());
   return { database, logs };
 }

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -6,25 +5,14 @@ import { openBotRuntime, RuntimeConfigError } from '../../src/bots/runtime.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type AnnamalaiError, isAnnamalaiError } from '../../src/core/errors.ts';
 import type { StorageHealth } from '../../src/core/ports.ts';
-import { createLogger } from '../../src/log.ts';
 import { PgDatabase } from '../../src/storage/postgres/database.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
+import { captureLogs } from '../support/logs.ts';
 import { BACKENDS, title, useBackend } from './backends.ts';
 import { startPostgres } from './postgres-server.ts';
 
 const [sqlite, postgres] = BACKENDS;
 if (!sqlite || !postgres) throw new Error('internal: backends');
-
-function capture() {
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  return { logs, logger: createLogger('info', sink) };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<AnnamalaiError> {
   const error = await promise.then(
@@ -96,7 +84,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
   it('a server that does not answer at open: storage.unavailable naming it without its password, and no log holds the password', async () => {
     const server = env.server();
     if (!server) throw new Error('no server');
-    const { logs, logger } = capture();
+    const { logs, logger } = captureLogs();
     const url = (await env.fresh()).replace(/:(\d+)\//, ':1/');
     const error = await rejection(openPostgresStorage(url, { logger, connectTimeoutMs: 2000 }));
     expect(error.code).toBe('storage.unavailable');
@@ -115,7 +103,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
 
   it('a claim held up by a lock past the statement timeout fails with storage.failed (logged), and the next one lands', async () => {
     const location = await env.fresh();
-    const { logs, logger } = capture();
+    const { logs, logger } = captureLogs();
     const storage = await openPostgresStorage(location, { logger, statementTimeoutMs: 300 });
     const locker = new pg.Client({ connectionString: location });
     await locker.connect();
@@ -159,7 +147,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
   it('the bots open their stores on DATABASE_URL when it is set, and refuse to start with one clear line when it cannot be opened', async () => {
     const location = await env.fresh();
     const queue = { concurrency: 1, maxQueued: 1 };
-    const { logger } = capture();
+    const { logger } = captureLogs();
     const config = (url: string) =>
       loadConfig({ DATABASE_URL: url, DATABASE_PATH: ':memory:', MODEL_DIR: 'test/fixtures/models/tiny' });
     const runtime = await openBotRuntime(config(location), logger, queue);
@@ -183,7 +171,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'health'), () => {
     // Its own server: stopping it must not disturb the other tests.
     const server = await startPostgres();
     try {
-      const { logs, logger } = capture();
+      const { logs, logger } = captureLogs();
       const storage = await openPostgresStorage(await server.createDatabase(), {
         logger,
         checkIntervalMs: 50,

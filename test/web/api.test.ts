@@ -33,6 +33,19 @@ function post(url: string, body: Uint8Array, headers: Record<string, string> = {
   });
 }
 
+/**
+ * A WebM upload that is never finished: `headers` and the `parts` sent so far. The answer can only come
+ * from what the server read of them.
+ */
+function unfinishedUpload(to: RunningWebServer, headers: Record<string, string>, parts: Uint8Array[] = []) {
+  return send(`${to.url}/api/v1/analyze`, {
+    method: 'POST',
+    headers: { 'content-type': 'audio/webm', ...headers },
+    parts,
+    end: false,
+  });
+}
+
 function multipart(name: string, bytes: Uint8Array, field = 'file'): { body: Uint8Array; type: string } {
   const boundary = 'annamalai-test-boundary';
   const head = `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${name}"\r\nContent-Type: audio/webm\r\n\r\n`;
@@ -96,11 +109,7 @@ describe('every status code, with its coded error', () => {
 
   it('413 for a declared Content-Length over the limit, answered before any of the body is sent', async () => {
     const small = await world.start({ limits: { maxBytes: 10_000 } });
-    const answer = await send(`${small.url}/api/v1/analyze`, {
-      method: 'POST',
-      headers: { 'content-type': 'audio/webm', 'content-length': String(50_000_000) },
-      end: false,
-    });
+    const answer = await unfinishedUpload(small, { 'content-length': String(50_000_000) });
     expect(answer.status).toBe(413);
     expect(answer.json.error).toEqual({ code: 'audio.too_large', message: ERROR_CODES['audio.too_large'] });
     expect(answer.headers.connection).toBe('close');
@@ -109,24 +118,19 @@ describe('every status code, with its coded error', () => {
   it('413 for an undeclared (chunked) body as soon as it passes the limit, while it is still being sent', async () => {
     const small = await world.start({ limits: { maxBytes: 10_000 } });
     // The request never ends: an answer can only come from counting the bytes as they arrive.
-    const answer = await send(`${small.url}/api/v1/analyze`, {
-      method: 'POST',
-      headers: { 'content-type': 'audio/webm', 'transfer-encoding': 'chunked' },
-      parts: [speech.subarray(0, 8_000), speech.subarray(8_000, 16_000)],
-      end: false,
-    });
+    const answer = await unfinishedUpload(small, { 'transfer-encoding': 'chunked' }, [
+      speech.subarray(0, 8_000),
+      speech.subarray(8_000, 16_000),
+    ]);
     expect(answer.status).toBe(413);
     expect(answer.json.error.code).toBe('audio.too_large');
   });
 
   it('408 when the upload is too slow', async () => {
     const impatient = await world.start({ settings: { uploadTimeoutMs: 300 } });
-    const answer = await send(`${impatient.url}/api/v1/analyze`, {
-      method: 'POST',
-      headers: { 'content-type': 'audio/webm', 'content-length': String(speech.length) },
-      parts: [speech.subarray(0, 1000)],
-      end: false,
-    });
+    const answer = await unfinishedUpload(impatient, { 'content-length': String(speech.length) }, [
+      speech.subarray(0, 1000),
+    ]);
     expect(answer.status).toBe(408);
     expect(answer.json.error.code).toBe('request.timeout');
   });
@@ -135,11 +139,7 @@ describe('every status code, with its coded error', () => {
     const strict = await world.start({ settings: { rateLimitPerMinute: 2 } });
     expect((await post(`${strict.url}/api/v1/analyze`, speech)).status).toBe(200);
     expect((await post(`${strict.url}/api/v1/analyze`, speech)).status).toBe(200);
-    const third = await send(`${strict.url}/api/v1/analyze`, {
-      method: 'POST',
-      headers: { 'content-type': 'audio/webm', 'content-length': String(speech.length) },
-      end: false,
-    });
+    const third = await unfinishedUpload(strict, { 'content-length': String(speech.length) });
     expect(third.status).toBe(429);
     expect(third.json.error.code).toBe('request.rate_limited');
     expect(third.json.error.message).toMatch(/please try again in \d+ seconds?\./);
@@ -164,14 +164,10 @@ describe('every status code, with its coded error', () => {
 
   it('503 "busy" when as many uploads are arriving as the queue could take, so memory stays bounded', async () => {
     const narrow = await world.start({ settings: { concurrency: 1, queueMax: 0 } });
-    const headers = { 'content-type': 'audio/webm', 'content-length': String(speech.length) };
     // The first upload is on its way (half sent, never finished): it holds the one slot.
-    const first = send(`${narrow.url}/api/v1/analyze`, {
-      method: 'POST',
-      headers,
-      parts: [speech.subarray(0, 4000)],
-      end: false,
-    }).catch(() => undefined);
+    const first = unfinishedUpload(narrow, { 'content-length': String(speech.length) }, [
+      speech.subarray(0, 4000),
+    ]).catch(() => undefined);
     // Until the first request has reached the server, another may still get through; then none may.
     let second = await post(`${narrow.url}/api/v1/analyze`, speech);
     for (let tries = 0; second.status === 200 && tries < 50; tries++) {

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { WorkQueue } from '../../src/bots/shared/work-queue.ts';
 import { openServices, type Services } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { DecodeLimits } from '../../src/core/ports.ts';
-import { createLogger } from '../../src/log.ts';
 import { type RunningWebServer, startWebServer, type WebSettings } from '../../src/web/server.ts';
+import { captureLogs } from '../support/logs.ts';
 
 export const FIXTURE_MODEL = 'test/fixtures/models/tiny';
 export const FIXTURES = 'test/fixtures/audio';
@@ -27,20 +26,13 @@ export interface WebWorld {
 
 export async function openWebWorld(options: { readonly database?: boolean } = {}): Promise<WebWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'annamalai-web-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
+  const { logs, logger } = captureLogs();
   const config = loadConfig({
     MODEL_DIR: FIXTURE_MODEL,
     INFERENCE_WORKERS: '1',
     INFERENCE_THREADS: '1',
     LOG_LEVEL: 'info',
   });
-  const logger = createLogger('info', sink);
   const services = await openServices(
     config,
     logger,
