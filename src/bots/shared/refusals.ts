@@ -12,7 +12,8 @@ export const STORAGE_UNAVAILABLE_TEXT = ERROR_CODES['storage.unavailable'];
 export function storageLostAdminText(platform: string, detail: string): string {
   return (
     `⚠️ Annamalai (${platform}) lost its database: ${detail}. ` +
-    'It is refusing new recordings until it is restarted with a writable database (DATABASE_PATH). ' +
+    'It refuses new recordings until the database can be written again (a deleted or replaced SQLite file ' +
+    'needs a restart once it is restored; a Postgres server that answers again is picked up by itself). ' +
     'Results and settings written since may be lost; check the logs.'
   );
 }

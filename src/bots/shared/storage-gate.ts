@@ -53,7 +53,7 @@ export class StorageGate {
     this.#told = true;
     this.#log.error(
       { detail: health.detail, since: health.since.toISOString() },
-      'STORAGE LOST: results cannot be stored; refusing new work until restarted with a writable database',
+      'STORAGE LOST: results cannot be stored; refusing new work until the database can be written again',
     );
     this.#tellAdmins(storageLostAdminText(this.#platform, health.detail)).catch((error: unknown) =>
       this.#log.error({ err: String(error) }, 'could not tell the admins that storage is lost'),
