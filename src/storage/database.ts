@@ -173,6 +173,11 @@ export abstract class AttachedStore {
   }
 }
 
+/** A shared statement (./statements.ts) in SQLite's spelling: its $1, $2, … parameters as ?1, ?2, …. */
+export function sqlite(statement: string): string {
+  return statement.replace(/\$(\d+)/g, '?$1');
+}
+
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 const SQLITE_READONLY = 8;

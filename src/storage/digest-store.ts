@@ -7,20 +7,10 @@ import type {
   DigestRun,
   DigestStore,
 } from '../core/ports.ts';
-import { AttachedStore, type Database, type DatabaseOptions } from './database.ts';
+import { AttachedStore, type Database, type DatabaseOptions, sqlite } from './database.ts';
 import { finishValues, nextConfigValues, type Row, toConfig, toRun } from './rows.ts';
 import { readRetentions } from './settings-store.ts';
-import {
-  CLAIM_JOB,
-  FINISH_DIGEST,
-  SELECT_DIGEST_CONFIG,
-  SELECT_DIGEST_RUN,
-  SELECT_DIGEST_RUNS,
-  SELECT_ENABLED_DIGEST_CONFIGS,
-  SELECT_WORKSPACE_DIGEST_CONFIGS,
-  sqlite,
-  UPSERT_DIGEST_CONFIG,
-} from './statements.ts';
+import * as sql from './statements.ts';
 
 /**
  * Digest configuration, digest claims and job runs in the bots' SQLite file (tables of migration 3).
@@ -33,17 +23,17 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   }
 
   async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
-    const row = await this.#get(SELECT_DIGEST_CONFIG, platform, workspaceId, channelId);
+    const row = await this.#get(sql.SELECT_DIGEST_CONFIG, platform, workspaceId, channelId);
     return row ? toConfig(row) : undefined;
   }
 
   async workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]> {
-    const rows = await this.#all(SELECT_WORKSPACE_DIGEST_CONFIGS, platform, workspaceId);
+    const rows = await this.#all(sql.SELECT_WORKSPACE_DIGEST_CONFIGS, platform, workspaceId);
     return rows.map(toConfig);
   }
 
   async enabledConfigs(platform: string): Promise<DigestConfig[]> {
-    const rows = await this.#all(SELECT_ENABLED_DIGEST_CONFIGS, platform);
+    const rows = await this.#all(sql.SELECT_ENABLED_DIGEST_CONFIGS, platform);
     return rows.map(toConfig);
   }
 
@@ -55,10 +45,12 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   ): Promise<DigestConfig> {
     await this.database.write((db) => {
       const row = db
-        .prepare(sqlite(SELECT_DIGEST_CONFIG))
+        .prepare(sqlite(sql.SELECT_DIGEST_CONFIG))
         .get(key.platform, key.workspaceId, key.channelId) as Row | undefined;
       const current = row ? toConfig(row) : undefined;
-      db.prepare(sqlite(UPSERT_DIGEST_CONFIG)).run(...nextConfigValues(key, current, patch, defaults, now));
+      db.prepare(sqlite(sql.UPSERT_DIGEST_CONFIG)).run(
+        ...nextConfigValues(key, current, patch, defaults, now),
+      );
     });
     const saved = await this.config(key.platform, key.workspaceId, key.channelId);
     if (!saved) throw new Error('digest config vanished');
@@ -107,14 +99,14 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
     await this.database.write((db) =>
       db
-        .prepare(sqlite(FINISH_DIGEST))
+        .prepare(sqlite(sql.FINISH_DIGEST))
         .run(...finishValues(outcome), key.platform, key.workspaceId, key.channelId, key.periodStart),
     );
   }
 
   async run(key: DigestKey): Promise<DigestRun | undefined> {
     const row = await this.#get(
-      SELECT_DIGEST_RUN,
+      sql.SELECT_DIGEST_RUN,
       key.platform,
       key.workspaceId,
       key.channelId,
@@ -124,13 +116,14 @@ export class SqliteDigestStore extends AttachedStore implements DigestStore {
   }
 
   async runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]> {
-    const rows = await this.#all(SELECT_DIGEST_RUNS, platform, workspaceId, channelId);
+    const rows = await this.#all(sql.SELECT_DIGEST_RUNS, platform, workspaceId, channelId);
     return rows.map(toRun);
   }
 
   async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
     return this.database.write(
-      (db) => Number(db.prepare(sqlite(CLAIM_JOB)).run(job, runKey, claimant, now.getTime()).changes) === 1,
+      (db) =>
+        Number(db.prepare(sqlite(sql.CLAIM_JOB)).run(job, runKey, claimant, now.getTime()).changes) === 1,
     );
   }
 

@@ -1,21 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../core/ports.ts';
-import { AttachedStore, type Database, type DatabaseOptions } from './database.ts';
+import { AttachedStore, type Database, type DatabaseOptions, sqlite } from './database.ts';
 import { type Row, toRetention, toWorkspace } from './rows.ts';
-import {
-  ADD_AUTO_ANALYSIS_CHANNEL,
-  IS_AUTO_ANALYSIS_CHANNEL,
-  IS_OPTED_OUT,
-  OPT_IN,
-  OPT_OUT,
-  PATCH_WORKSPACE_SETTINGS,
-  patchValues,
-  REMOVE_AUTO_ANALYSIS_CHANNEL,
-  SELECT_AUTO_ANALYSIS_CHANNELS,
-  SELECT_RETENTIONS,
-  SELECT_WORKSPACE_SETTINGS,
-  sqlite,
-} from './statements.ts';
+import * as sql from './statements.ts';
 
 /** Bot settings and opt-outs in the same SQLite database as the results (tables of migration 2). */
 export class SqliteSettingsStore extends AttachedStore implements SettingsStore {
@@ -36,20 +23,20 @@ export class SqliteSettingsStore extends AttachedStore implements SettingsStore 
     // One synchronous transaction that returns what it wrote: nothing awaits between BEGIN and COMMIT.
     return this.database.write((db) => {
       if (patch.addAutoAnalysisChannel !== undefined)
-        db.prepare(sqlite(ADD_AUTO_ANALYSIS_CHANNEL)).run(
+        db.prepare(sqlite(sql.ADD_AUTO_ANALYSIS_CHANNEL)).run(
           platform,
           workspaceId,
           patch.addAutoAnalysisChannel,
           now,
         );
       if (patch.removeAutoAnalysisChannel !== undefined)
-        db.prepare(sqlite(REMOVE_AUTO_ANALYSIS_CHANNEL)).run(
+        db.prepare(sqlite(sql.REMOVE_AUTO_ANALYSIS_CHANNEL)).run(
           platform,
           workspaceId,
           patch.removeAutoAnalysisChannel,
         );
-      const values = patchValues(platform, workspaceId, patch, now);
-      if (values) db.prepare(sqlite(PATCH_WORKSPACE_SETTINGS)).run(...values);
+      const values = sql.patchValues(platform, workspaceId, patch, now);
+      if (values) db.prepare(sqlite(sql.PATCH_WORKSPACE_SETTINGS)).run(...values);
       return readWorkspace(db, platform, workspaceId);
     });
   }
@@ -57,19 +44,21 @@ export class SqliteSettingsStore extends AttachedStore implements SettingsStore 
   async isAutoAnalysisChannel(platform: string, workspaceId: string, channelId: string): Promise<boolean> {
     return this.database.read(
       (db) =>
-        db.prepare(sqlite(IS_AUTO_ANALYSIS_CHANNEL)).get(platform, workspaceId, channelId) !== undefined,
+        db.prepare(sqlite(sql.IS_AUTO_ANALYSIS_CHANNEL)).get(platform, workspaceId, channelId) !== undefined,
     );
   }
 
   async isOptedOut(platform: string, userId: string): Promise<boolean> {
-    return this.database.read((db) => db.prepare(sqlite(IS_OPTED_OUT)).get(platform, userId) !== undefined);
+    return this.database.read(
+      (db) => db.prepare(sqlite(sql.IS_OPTED_OUT)).get(platform, userId) !== undefined,
+    );
   }
 
   async setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean> {
     return this.database.write((db) => {
       const result = optedOut
-        ? db.prepare(sqlite(OPT_OUT)).run(platform, userId, Date.now())
-        : db.prepare(sqlite(OPT_IN)).run(platform, userId);
+        ? db.prepare(sqlite(sql.OPT_OUT)).run(platform, userId, Date.now())
+        : db.prepare(sqlite(sql.OPT_IN)).run(platform, userId);
       return Number(result.changes) > 0;
     });
   }
@@ -80,8 +69,8 @@ export class SqliteSettingsStore extends AttachedStore implements SettingsStore 
 }
 
 function readWorkspace(db: DatabaseSync, platform: string, workspaceId: string): WorkspaceSettings {
-  const row = db.prepare(sqlite(SELECT_WORKSPACE_SETTINGS)).get(platform, workspaceId) as Row | undefined;
-  const channels = db.prepare(sqlite(SELECT_AUTO_ANALYSIS_CHANNELS)).all(platform, workspaceId) as Row[];
+  const row = db.prepare(sqlite(sql.SELECT_WORKSPACE_SETTINGS)).get(platform, workspaceId) as Row | undefined;
+  const channels = db.prepare(sqlite(sql.SELECT_AUTO_ANALYSIS_CHANNELS)).all(platform, workspaceId) as Row[];
   return toWorkspace(row, channels);
 }
 
@@ -90,5 +79,5 @@ export function readRetentions(
   db: DatabaseSync,
   platform: string,
 ): { workspaceId: string; retentionDays: number }[] {
-  return (db.prepare(sqlite(SELECT_RETENTIONS)).all(platform) as Row[]).map(toRetention);
+  return (db.prepare(sqlite(sql.SELECT_RETENTIONS)).all(platform) as Row[]).map(toRetention);
 }

@@ -1,14 +1,10 @@
 import type { WorkspaceSettingsPatch } from '../core/ports.ts';
 import type { SqlValue } from './rows.ts';
 
-/**
- * Statements both backends run as they are, written once in Postgres's numbered parameters ($1, $2, …).
- * SQLite has the same numbered parameters spelled ?1, ?2, … (`sqlite` respells them), so a statement's
- * meaning and its parameter list are one. Statements whose dialects differ stay in each adapter.
- */
-export function sqlite(statement: string): string {
-  return statement.replace(/\$(\d+)/g, '?$1');
-}
+// Statements both backends run as they are, written once in Postgres's numbered parameters ($1, $2, …).
+// SQLite has the same numbered parameters spelled ?1, ?2, … (`sqlite` in ./database.ts respells them), so
+// a statement's meaning and its parameter list are one. Statements whose dialects differ stay in each
+// adapter.
 
 /** Parameters: platform, workspace id, channel id, now. */
 export const ADD_AUTO_ANALYSIS_CHANNEL =

@@ -46,6 +46,8 @@ export interface BackendEnv {
   sql(location: string, text: string): Promise<Row[]>;
   /** Runs raw SQL statements (a migration's script) on their own connection. */
   exec(location: string, text: string): Promise<void>;
+  /** Applies this backend's migrations up to `version` only, as an older release left the database. */
+  migrateTo(location: string, version: number): Promise<void>;
   count(location: string, table: string): Promise<number>;
   /** Declared types of a table's columns (upper case). */
   columnTypes(location: string, table: string): Promise<string[]>;
@@ -89,6 +91,16 @@ export function useBackend(backend: Backend): BackendEnv {
       await client.end();
     }
   };
+  const exec = async (location: string, text: string): Promise<void> => {
+    if (isPostgresUrl(location)) {
+      await sql(location, text);
+      return;
+    }
+    mkdirSync(dirname(location), { recursive: true });
+    const raw = new DatabaseSync(location);
+    raw.exec(text);
+    raw.close();
+  };
   return {
     fresh: async () => (server ? server.createDatabase() : join(dir, randomUUID(), 'nested', 'a.db')),
     async open(location) {
@@ -97,15 +109,16 @@ export function useBackend(backend: Backend): BackendEnv {
       return storage;
     },
     sql,
-    async exec(location, text) {
-      if (isPostgresUrl(location)) {
-        await sql(location, text);
-        return;
+    exec,
+    async migrateTo(location, version) {
+      await exec(
+        location,
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      );
+      for (const m of backend.migrations.filter((m) => m.version <= version)) {
+        await exec(location, m.sql);
+        await exec(location, `INSERT INTO schema_migrations VALUES (${m.version}, 0)`);
       }
-      mkdirSync(dirname(location), { recursive: true });
-      const raw = new DatabaseSync(location);
-      raw.exec(text);
-      raw.close();
     },
     async count(location, table) {
       const [row] = await sql(location, `SELECT COUNT(*) AS n FROM ${table}`);

@@ -54,14 +54,7 @@ for (const backend of BACKENDS) {
 
     it('migrates a database left at version 2 to version 3, keeping its rows', async () => {
       const location = await env.fresh();
-      await env.exec(
-        location,
-        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
-      );
-      for (const m of backend.migrations.filter((m) => m.version <= 2)) {
-        await env.exec(location, m.sql);
-        await env.exec(location, `INSERT INTO schema_migrations VALUES (${m.version}, 0)`);
-      }
+      await env.migrateTo(location, 2);
       await env.exec(location, "INSERT INTO opt_outs VALUES ('slack', 'U1', 0)");
       const storage = await env.open(location);
       expect(storage.schemaVersion).toBe(backend.migrations.length);

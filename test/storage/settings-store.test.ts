@@ -47,12 +47,7 @@ for (const backend of BACKENDS) {
 
     it('migration 2 and later apply on top of an existing version-1 database and keep its rows', async () => {
       const location = await env.fresh();
-      await env.exec(
-        location,
-        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
-      );
-      await env.exec(location, backend.migrations[0]?.sql ?? '');
-      await env.exec(location, 'INSERT INTO schema_migrations VALUES (1, 0)');
+      await env.migrateTo(location, 1);
       await env.exec(
         location,
         `INSERT INTO analyses (id, platform, duration_s, model_id, model_version, created_at, status)

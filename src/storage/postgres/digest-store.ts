@@ -7,16 +7,7 @@ import type {
   DigestStore,
 } from '../../core/ports.ts';
 import { finishValues, nextConfigValues, toConfig, toRun } from '../rows.ts';
-import {
-  CLAIM_JOB,
-  FINISH_DIGEST,
-  SELECT_DIGEST_CONFIG,
-  SELECT_DIGEST_RUN,
-  SELECT_DIGEST_RUNS,
-  SELECT_ENABLED_DIGEST_CONFIGS,
-  SELECT_WORKSPACE_DIGEST_CONFIGS,
-  UPSERT_DIGEST_CONFIG,
-} from '../statements.ts';
+import * as sql from '../statements.ts';
 import type { PgDatabase } from './database.ts';
 import { readRetentions } from './settings-store.ts';
 
@@ -33,17 +24,17 @@ export class PgDigestStore implements DigestStore {
   }
 
   async config(platform: string, workspaceId: string, channelId: string): Promise<DigestConfig | undefined> {
-    const { rows } = await this.#db.query(SELECT_DIGEST_CONFIG, [platform, workspaceId, channelId]);
+    const { rows } = await this.#db.query(sql.SELECT_DIGEST_CONFIG, [platform, workspaceId, channelId]);
     return rows[0] && toConfig(rows[0]);
   }
 
   async workspaceConfigs(platform: string, workspaceId: string): Promise<DigestConfig[]> {
-    const { rows } = await this.#db.query(SELECT_WORKSPACE_DIGEST_CONFIGS, [platform, workspaceId]);
+    const { rows } = await this.#db.query(sql.SELECT_WORKSPACE_DIGEST_CONFIGS, [platform, workspaceId]);
     return rows.map(toConfig);
   }
 
   async enabledConfigs(platform: string): Promise<DigestConfig[]> {
-    const { rows } = await this.#db.query(SELECT_ENABLED_DIGEST_CONFIGS, [platform]);
+    const { rows } = await this.#db.query(sql.SELECT_ENABLED_DIGEST_CONFIGS, [platform]);
     return rows.map(toConfig);
   }
 
@@ -60,10 +51,10 @@ export class PgDigestStore implements DigestStore {
         key.workspaceId,
         key.channelId,
       ]);
-      const found = await tx.query(SELECT_DIGEST_CONFIG, [key.platform, key.workspaceId, key.channelId]);
+      const found = await tx.query(sql.SELECT_DIGEST_CONFIG, [key.platform, key.workspaceId, key.channelId]);
       const current = found.rows[0] && toConfig(found.rows[0]);
       const { rows } = await tx.query(
-        `${UPSERT_DIGEST_CONFIG} RETURNING *`,
+        `${sql.UPSERT_DIGEST_CONFIG} RETURNING *`,
         nextConfigValues(key, current, patch, defaults, now),
       );
       if (!rows[0]) throw new Error('digest config vanished');
@@ -88,7 +79,7 @@ export class PgDigestStore implements DigestStore {
   }
 
   async finish(key: DigestKey, outcome: DigestOutcome): Promise<void> {
-    await this.#db.query(FINISH_DIGEST, [
+    await this.#db.query(sql.FINISH_DIGEST, [
       ...finishValues(outcome),
       key.platform,
       key.workspaceId,
@@ -98,7 +89,7 @@ export class PgDigestStore implements DigestStore {
   }
 
   async run(key: DigestKey): Promise<DigestRun | undefined> {
-    const { rows } = await this.#db.query(SELECT_DIGEST_RUN, [
+    const { rows } = await this.#db.query(sql.SELECT_DIGEST_RUN, [
       key.platform,
       key.workspaceId,
       key.channelId,
@@ -108,12 +99,12 @@ export class PgDigestStore implements DigestStore {
   }
 
   async runs(platform: string, workspaceId: string, channelId: string): Promise<DigestRun[]> {
-    const { rows } = await this.#db.query(SELECT_DIGEST_RUNS, [platform, workspaceId, channelId]);
+    const { rows } = await this.#db.query(sql.SELECT_DIGEST_RUNS, [platform, workspaceId, channelId]);
     return rows.map(toRun);
   }
 
   async claimJob(job: string, runKey: string, claimant: string, now: Date): Promise<boolean> {
-    const { rowCount } = await this.#db.query(CLAIM_JOB, [job, runKey, claimant, now.getTime()]);
+    const { rowCount } = await this.#db.query(sql.CLAIM_JOB, [job, runKey, claimant, now.getTime()]);
     return rowCount === 1;
   }
 

@@ -1,18 +1,6 @@
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../../core/ports.ts';
 import { toRetention, toWorkspace } from '../rows.ts';
-import {
-  ADD_AUTO_ANALYSIS_CHANNEL,
-  IS_AUTO_ANALYSIS_CHANNEL,
-  IS_OPTED_OUT,
-  OPT_IN,
-  OPT_OUT,
-  PATCH_WORKSPACE_SETTINGS,
-  patchValues,
-  REMOVE_AUTO_ANALYSIS_CHANNEL,
-  SELECT_AUTO_ANALYSIS_CHANNELS,
-  SELECT_RETENTIONS,
-  SELECT_WORKSPACE_SETTINGS,
-} from '../statements.ts';
+import * as sql from '../statements.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 
 /** Bot settings and opt-outs in Postgres (tables of migration 2). */
@@ -35,33 +23,42 @@ export class PgSettingsStore implements SettingsStore {
     const now = Date.now();
     return this.#db.transaction(async (tx) => {
       if (patch.addAutoAnalysisChannel !== undefined)
-        await tx.query(ADD_AUTO_ANALYSIS_CHANNEL, [platform, workspaceId, patch.addAutoAnalysisChannel, now]);
+        await tx.query(sql.ADD_AUTO_ANALYSIS_CHANNEL, [
+          platform,
+          workspaceId,
+          patch.addAutoAnalysisChannel,
+          now,
+        ]);
       if (patch.removeAutoAnalysisChannel !== undefined)
-        await tx.query(REMOVE_AUTO_ANALYSIS_CHANNEL, [
+        await tx.query(sql.REMOVE_AUTO_ANALYSIS_CHANNEL, [
           platform,
           workspaceId,
           patch.removeAutoAnalysisChannel,
         ]);
-      const values = patchValues(platform, workspaceId, patch, now);
-      if (values) await tx.query(PATCH_WORKSPACE_SETTINGS, values);
+      const values = sql.patchValues(platform, workspaceId, patch, now);
+      if (values) await tx.query(sql.PATCH_WORKSPACE_SETTINGS, values);
       return readWorkspace(tx, platform, workspaceId);
     });
   }
 
   async isAutoAnalysisChannel(platform: string, workspaceId: string, channelId: string): Promise<boolean> {
-    const { rowCount } = await this.#db.query(IS_AUTO_ANALYSIS_CHANNEL, [platform, workspaceId, channelId]);
+    const { rowCount } = await this.#db.query(sql.IS_AUTO_ANALYSIS_CHANNEL, [
+      platform,
+      workspaceId,
+      channelId,
+    ]);
     return rowCount > 0;
   }
 
   async isOptedOut(platform: string, userId: string): Promise<boolean> {
-    const { rowCount } = await this.#db.query(IS_OPTED_OUT, [platform, userId]);
+    const { rowCount } = await this.#db.query(sql.IS_OPTED_OUT, [platform, userId]);
     return rowCount > 0;
   }
 
   async setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean> {
     const { rowCount } = optedOut
-      ? await this.#db.query(OPT_OUT, [platform, userId, Date.now()])
-      : await this.#db.query(OPT_IN, [platform, userId]);
+      ? await this.#db.query(sql.OPT_OUT, [platform, userId, Date.now()])
+      : await this.#db.query(sql.OPT_IN, [platform, userId]);
     return rowCount > 0;
   }
 
@@ -74,8 +71,8 @@ async function readWorkspace(
   platform: string,
   workspaceId: string,
 ): Promise<WorkspaceSettings> {
-  const settings = await db.query(SELECT_WORKSPACE_SETTINGS, [platform, workspaceId]);
-  const channels = await db.query(SELECT_AUTO_ANALYSIS_CHANNELS, [platform, workspaceId]);
+  const settings = await db.query(sql.SELECT_WORKSPACE_SETTINGS, [platform, workspaceId]);
+  const channels = await db.query(sql.SELECT_AUTO_ANALYSIS_CHANNELS, [platform, workspaceId]);
   return toWorkspace(settings.rows[0], channels.rows);
 }
 
@@ -84,6 +81,6 @@ export async function readRetentions(
   db: Queryable,
   platform: string,
 ): Promise<{ workspaceId: string; retentionDays: number }[]> {
-  const { rows } = await db.query(SELECT_RETENTIONS, [platform]);
+  const { rows } = await db.query(sql.SELECT_RETENTIONS, [platform]);
   return rows.map(toRetention);
 }
