@@ -1,5 +1,6 @@
 import type { DeliveryLedger } from '../core/ports.ts';
-import { AttachedStore } from './database.ts';
+import { AttachedStore, sqlite } from './database.ts';
+import * as sql from './statements.ts';
 
 /** Platform event ids already handled, in the deliveries table (migration 4), until they expire. */
 export class SqliteDeliveryLedger extends AttachedStore implements DeliveryLedger {
@@ -7,17 +8,14 @@ export class SqliteDeliveryLedger extends AttachedStore implements DeliveryLedge
     // The primary key decides, inside one transaction: of two processes, exactly one inserts.
     return this.database.write(
       (db) =>
-        Number(
-          db
-            .prepare('INSERT INTO deliveries VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-            .run(platform, eventId, expiresAt.getTime()).changes,
-        ) === 1,
+        Number(db.prepare(sqlite(sql.FIRST_DELIVERY)).run(platform, eventId, expiresAt.getTime()).changes) ===
+        1,
     );
   }
 
   async purgeExpired(now: Date): Promise<number> {
     return this.database.write((db) =>
-      Number(db.prepare('DELETE FROM deliveries WHERE expires_at < ?').run(now.getTime()).changes),
+      Number(db.prepare(sqlite(sql.PURGE_DELIVERIES)).run(now.getTime()).changes),
     );
   }
 

@@ -106,3 +106,22 @@ export const SELECT_DIGEST_RUNS = `SELECT * FROM digest_runs WHERE ${DIGEST_CHAN
 
 /** Parameters: job, run key, claimant, now. Inserts a row only for the first claimant of a run. */
 export const CLAIM_JOB = 'INSERT INTO job_runs VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING';
+
+/** Parameters: id, platform, user id, reply, created at. */
+export const OPEN_JOB =
+  'INSERT INTO jobs (id, platform, user_id, reply, created_at) VALUES ($1, $2, $3, $4, $5)';
+
+/** Parameters: reply, id. */
+export const SET_JOB_REPLY = 'UPDATE jobs SET reply = $1 WHERE id = $2';
+
+/** Parameters: analysis id, id. */
+export const SET_JOB_ANALYSIS = 'UPDATE jobs SET analysis_id = $1 WHERE id = $2';
+
+/** Parameters: now, id. A closed job stays closed at its first closing time. */
+export const CLOSE_JOB = 'UPDATE jobs SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL';
+
+/** Parameters: platform, event id, expires at. Inserts a row only for the first delivery of an event. */
+export const FIRST_DELIVERY = 'INSERT INTO deliveries VALUES ($1, $2, $3) ON CONFLICT DO NOTHING';
+
+/** Parameters: now. */
+export const PURGE_DELIVERIES = 'DELETE FROM deliveries WHERE expires_at < $1';
