@@ -1,16 +1,25 @@
 import { createAudioDecoder } from './audio/index.ts';
 import { type Config, decodeLimits } from './config.ts';
 import type { AnalyzerDeps } from './core/analyze.ts';
-import type { Clock, EmotionClassifier } from './core/ports.ts';
+import type { AnalysisQueue, Clock, EmotionClassifier } from './core/ports.ts';
 import { SystemClock } from './digest/clock.ts';
 import { createOnnxClassifier } from './inference/index.ts';
 import type { Logger } from './log.ts';
+import { inProcessAnalysis } from './queue/in-process.ts';
+import { openPgBossAnalysis } from './queue/pg-boss/gateway.ts';
+import { modelRunElsewhere } from './queue/remote-model.ts';
+import { queueSettings } from './queue/settings.ts';
 import { type OpenedStorage, openStorage, type Storage, type StorageTarget } from './storage/open.ts';
 
 export type { Storage } from './storage/open.ts';
 
 export interface Services {
   readonly analyzer: AnalyzerDeps & { readonly classifier: AnalyzerDeps['classifier'] };
+  /**
+   * Where recordings are analysed: in this process on `analyzer` (the default), or, for a gateway with
+   * QUEUE_URL, by `annamalai worker` processes (then `analyzer.classifier` is the manifest alone).
+   */
+  readonly analysis: AnalysisQueue;
   /** Wall time and cron schedules (the digest scheduler's). */
   readonly clock: Clock;
   /** Present when a database was given. */
@@ -22,7 +31,12 @@ export interface Services {
 export async function openServices(
   config: Config,
   logger: Logger,
-  options: { readonly databasePath?: string; readonly databaseUrl?: string } = {},
+  options: {
+    readonly databasePath?: string;
+    readonly databaseUrl?: string;
+    /** 'queue': a gateway that hands recordings to workers when QUEUE_URL is set (the bots); default in-process. */
+    readonly analysis?: 'in-process' | 'queue';
+  } = {},
 ): Promise<Services> {
   // A Postgres URL, when given, wins over a SQLite file.
   const target: StorageTarget | undefined = options.databaseUrl
@@ -33,16 +47,22 @@ export async function openServices(
   // Opened before the model is loaded: a database that cannot be written fails the start at once
   // (AnnamalaiError 'storage.unavailable' naming the file or server and the reason).
   const storage: OpenedStorage | undefined = target && (await openStorage(target, { logger }));
+  const queue = options.analysis === 'queue' ? queueSettings(config) : undefined;
   let classifier: EmotionClassifier;
+  let remote: AnalysisQueue | undefined;
   try {
-    classifier = await openClassifier(config, logger);
+    // A gateway of workers never loads the model: it reads the manifest and opens the queue.
+    if (queue) {
+      classifier = await modelRunElsewhere(config.MODEL_DIR);
+      remote = await openPgBossAnalysis(queue, logger);
+    } else classifier = await openClassifier(config, logger);
   } catch (error) {
     await storage?.close();
     throw error;
   }
   logger.info(
     { model: classifier.info.id, version: classifier.info.version, device: classifier.info.device },
-    'emotion model loaded',
+    queue ? 'analysis by workers through the job queue' : 'emotion model loaded',
   );
   const analyzer: AnalyzerDeps = {
     decoder: createAudioDecoder({ env: ffmpegEnv(config), logger }),
@@ -50,11 +70,14 @@ export async function openServices(
     limits: decodeLimits(config),
     ...(storage && { store: storage.results }),
   };
+  const analysis = remote ?? inProcessAnalysis(analyzer);
   return {
     analyzer,
+    analysis,
     clock: new SystemClock(),
     ...(storage && { storage }),
     async close() {
+      await analysis.close();
       await classifier.close();
       await storage?.close();
     },

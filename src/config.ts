@@ -28,6 +28,27 @@ const schema = z.object({
       )
       .optional(),
   ),
+  /**
+   * Scale-out (docs in README "Scaling out"): when set, the bots hand recordings to `annamalai worker`
+   * processes through pg-boss in this Postgres database (often the DATABASE_URL one) and never load the model.
+   */
+  QUEUE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL (pg-boss keeps its jobs there)')
+      .optional(),
+  ),
+  /** Jobs one `annamalai worker` runs at once. */
+  WORKER_CONCURRENCY: positiveInt.default(1),
+  /** Further attempts of a job whose worker died or whose model failed, before the user is told. */
+  QUEUE_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(2),
+  /** A worker silent this long has died: its job goes to another (pg-boss needs at least 10). */
+  QUEUE_HEARTBEAT_S: z.coerce.number().int().min(10).default(30),
+  /** How often the queue looks for jobs whose worker died. */
+  QUEUE_SUPERVISE_S: z.coerce.number().int().min(1).default(10),
+  /** The longest one attempt of one job may run. */
+  QUEUE_JOB_TIMEOUT_S: positiveInt.default(600),
   MAX_INPUT_MB: positiveNumber.default(25),
   MAX_DURATION_S: positiveNumber.default(600),
   DECODE_TIMEOUT_S: positiveNumber.default(120),

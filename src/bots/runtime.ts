@@ -3,6 +3,7 @@ import { type Config, ConfigError } from '../config.ts';
 import type { AnalyzerDeps } from '../core/analyze.ts';
 import { isAnnamalaiError } from '../core/errors.ts';
 import type {
+  AnalysisQueue,
   AnalysisStore,
   Clock,
   DeliveryLedger,
@@ -20,6 +21,8 @@ import { WorkQueue } from './shared/work-queue.ts';
 /** What every bot in one process shares: the model, the stores, the clock and one bounded work queue. */
 export interface BotRuntime {
   readonly analyzer: AnalyzerDeps & { readonly store: AnalysisStore };
+  /** Where recordings are analysed: this process's model, or worker processes when QUEUE_URL is set. */
+  readonly analysis: AnalysisQueue;
   readonly settings: SettingsStore;
   readonly digests: DigestStore;
   /** Accepted work, recorded before it is acknowledged and closed once answered. */
@@ -53,13 +56,17 @@ export async function openBotRuntime(
       'DATABASE_PATH must be a file for the bots (settings and results share it).',
     );
   }
+  if (config.QUEUE_URL && target.kind !== 'postgres') {
+    throw new RuntimeConfigError(
+      'QUEUE_URL needs DATABASE_URL: the workers store results in the Postgres database the bots read.',
+    );
+  }
   let services: Awaited<ReturnType<typeof openServices>>;
   try {
-    services = await openServices(
-      config,
-      logger,
-      target.kind === 'postgres' ? { databaseUrl: target.url } : { databasePath: target.path },
-    );
+    services = await openServices(config, logger, {
+      ...(target.kind === 'postgres' ? { databaseUrl: target.url } : { databasePath: target.path }),
+      analysis: 'queue',
+    });
   } catch (error) {
     // A database that cannot be written is a start-up configuration problem: one clear line, non-zero exit.
     if (isAnnamalaiError(error) && error.code === 'storage.unavailable')
@@ -70,6 +77,7 @@ export async function openBotRuntime(
   if (!storage) throw new Error('internal: no database');
   return {
     analyzer: { ...services.analyzer, store: storage.results },
+    analysis: services.analysis,
     settings: storage.settings,
     digests: storage.digests,
     jobs: storage.jobs,

@@ -5,11 +5,14 @@ export const USAGE = `Usage:
   annamalai analyze FILE... [--format table|json] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
   annamalai diagnostics [--model DIR] [--device auto|cpu|cuda]
   annamalai serve [--host HOST] [--port PORT] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
+  annamalai worker [--model DIR] [--device auto|cpu|cuda]
 
 analyze   prints each file's emotions per 5-second segment; --format json prints one JSON object per file
           per line; --db PATH also stores the results in SQLite. Exits 1 if any file failed, 2 on a usage error.
 serve     the web page and HTTP API (default http://127.0.0.1:8080/); --db PATH stores results, never audio.
           Any host but loopback needs WEB_TOKEN.
+worker    runs the model for the bots: takes analysis jobs from the queue at QUEUE_URL, stores results in
+          DATABASE_URL (README "Scaling out"); WORKER_CONCURRENCY jobs at once.
 Environment: see README (MODEL_DIR, INFERENCE_DEVICE, MAX_INPUT_MB, MAX_DURATION_S, WEB_TOKEN, LOG_LEVEL, ...).`;
 
 /** A command line that cannot be run as given: exit 2 with the reason and a pointer to --help. */
@@ -39,6 +42,7 @@ export type Command =
       readonly overrides: FlagOverrides;
     }
   | { readonly kind: 'diagnostics'; readonly overrides: FlagOverrides }
+  | { readonly kind: 'worker'; readonly overrides: FlagOverrides }
   | { readonly kind: 'serve'; readonly db?: string; readonly overrides: FlagOverrides };
 
 /** Parses argv (without node and the script); throws UsageError naming the flag or argument at fault. */
@@ -58,6 +62,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
     ...(device !== undefined && { device }),
   };
   if (command === 'diagnostics') return { kind: 'diagnostics', overrides };
+  if (command === 'worker') {
+    if (files.length > 0) throw new UsageError(`worker takes no files ("${files[0]}")`);
+    if (values.db !== undefined) throw new UsageError('worker stores results in DATABASE_URL, not --db');
+    return { kind: 'worker', overrides };
+  }
   if (command === 'serve') {
     if (files.length > 0) throw new UsageError(`serve takes no files ("${files[0]}")`);
     return {

@@ -5,6 +5,7 @@ import { runAnalyze } from './analyze.ts';
 import { type FlagOverrides, parseCommandLine, USAGE } from './args.ts';
 import { printDiagnostics } from './diagnostics.ts';
 import { describeFailure, exitCodeOf } from './failure.ts';
+import { runWorker } from './worker.ts';
 
 let logger: Logger | undefined;
 
@@ -23,6 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
   logger = createLogger(config.LOG_LEVEL);
   if (command.kind === 'diagnostics') return printDiagnostics(config, logger);
   if (command.kind === 'serve') return runServe(command, config, logger);
+  if (command.kind === 'worker') return runWorker(config, logger);
   return runAnalyze(command, config, logger);
 }
 

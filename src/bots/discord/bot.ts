@@ -65,6 +65,7 @@ export class DiscordBot {
     });
     const pipeline: JobPipeline = {
       analyzer: deps.analyzer,
+      analysis: deps.analysis,
       queue: this.queue,
       jobs: deps.jobs,
       log: this.#log,

@@ -2,6 +2,7 @@ import type { ChatInputCommandInteraction, Client, ClientOptions, RepliableInter
 import { MessageFlags } from 'discord.js';
 import type { AnalyzerDeps } from '../../core/analyze.ts';
 import type {
+  AnalysisQueue,
   AnalysisStore,
   Clock,
   DigestStore,
@@ -32,6 +33,8 @@ export interface DiscordBotDeps {
   readonly config: DiscordConfig;
   /** The core use case's dependencies; its store is where results go. */
   readonly analyzer: AnalyzerDeps;
+  /** Where recordings are analysed; absent: in this process on `analyzer`. */
+  readonly analysis?: AnalysisQueue;
   readonly store: AnalysisStore;
   readonly settings: SettingsStore;
   readonly logger: Logger;

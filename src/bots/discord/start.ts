@@ -26,6 +26,7 @@ export async function startDiscord(
   const bot = new DiscordBot({
     config,
     analyzer,
+    analysis: runtime.analysis,
     store: analyzer.store,
     settings,
     logger,

@@ -1,7 +1,8 @@
-import { type AnalyzerDeps, analyzeRecording } from '../../core/analyze.ts';
-import type { JobJournal } from '../../core/ports.ts';
+import type { AnalyzerDeps } from '../../core/analyze.ts';
+import type { AnalysisQueue, JobJournal } from '../../core/ports.ts';
 import type { AnalysisContext } from '../../core/records.ts';
 import type { Logger } from '../../log.ts';
+import { inProcessAnalysis } from '../../queue/in-process.ts';
 import { admit, type Check } from './admission.ts';
 import { type JobTicket, openJob } from './job-ticket.ts';
 import { savedId } from './not-saved.ts';
@@ -50,6 +51,8 @@ export interface JobRequest {
 /** What the pipeline runs on: one per process, shared by every adapter (src/bots/runtime.ts builds it). */
 export interface JobPipeline {
   readonly analyzer: AnalyzerDeps;
+  /** Where recordings are analysed: absent, in this process on `analyzer`; else e.g. worker processes. */
+  readonly analysis?: AnalysisQueue | undefined;
   readonly queue: WorkQueue;
   readonly jobs?: JobJournal | undefined;
   readonly log: Logger;
@@ -113,10 +116,12 @@ async function analyse(
   }
   const progress = throttleProgress(surface.progressPolicy, (p) => surface.progress(p));
   const { audio } = request;
-  const result = await analyzeRecording(
-    pipeline.analyzer,
-    { bytes, name: audio.name, ...(audio.contentType ? { contentType: audio.contentType } : {}) },
-    request.context,
+  const analysis = pipeline.analysis ?? inProcessAnalysis(pipeline.analyzer);
+  const result = await analysis.analyse(
+    {
+      input: { bytes, name: audio.name, ...(audio.contentType ? { contentType: audio.contentType } : {}) },
+      context: request.context,
+    },
     { signal, onProgress: progress.onProgress },
   );
   await progress.settle();

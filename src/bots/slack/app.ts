@@ -72,6 +72,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBot {
   let closing = false;
   const pipeline: JobPipeline = {
     analyzer: deps.analyzer,
+    analysis: deps.analysis,
     queue,
     jobs: deps.jobs,
     log,

@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { AnalyzerDeps } from '../../core/analyze.ts';
 import type {
+  AnalysisQueue,
   AnalysisStore,
   Clock,
   DeliveryLedger,
@@ -22,6 +23,8 @@ export interface SlackBotDeps {
   readonly config: SlackConfig;
   /** The core use case's dependencies; the store is required (bots always store, history needs it). */
   readonly analyzer: AnalyzerDeps & { readonly store: AnalysisStore };
+  /** Where recordings are analysed; absent: in this process on `analyzer`. */
+  readonly analysis?: AnalysisQueue;
   readonly settings: SettingsStore;
   readonly logger: Logger;
   /** The process-wide work queue shared with other adapters (its owner closes it); else the app's own. */

@@ -27,6 +27,7 @@ export async function startSlack(
   const bot = createSlackBot({
     config,
     analyzer,
+    analysis: runtime.analysis,
     settings,
     logger,
     queue: runtime.queue,

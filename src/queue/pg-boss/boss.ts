@@ -1,0 +1,52 @@
+import { PgBoss } from 'pg-boss';
+import type { Logger } from '../../log.ts';
+
+/** The one queue of analysis jobs in pg-boss's schema of the Postgres database at QUEUE_URL. */
+export const ANALYSIS_QUEUE = 'annamalai-analyse';
+/** Postgres NOTIFY channel a worker signals on once a job is completed, so gateways need not poll fast. */
+export const DONE_CHANNEL = 'annamalai_analysis_done';
+
+export interface QueueSettings {
+  readonly url: string;
+  /** Attempts after the first before the job fails for good. */
+  readonly retryLimit: number;
+  /** A worker that stops heartbeating this long (killed, frozen) loses the job to another (pg-boss: >= 10). */
+  readonly heartbeatSeconds: number;
+  /** How often this process checks for jobs whose worker stopped heartbeating. */
+  readonly superviseSeconds: number;
+  /** The longest one attempt may run. */
+  readonly expireSeconds: number;
+}
+
+/** Starts pg-boss (installing or migrating its schema) and makes sure the analysis queue exists. */
+export async function openBoss(settings: QueueSettings, logger: Logger): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: settings.url,
+    schedule: false,
+    superviseIntervalSeconds: settings.superviseSeconds,
+    // Dead workers' jobs are found in the per-queue monitor pass, which is gated by this interval too.
+    monitorIntervalSeconds: settings.superviseSeconds,
+    // A few connections: one LISTEN, one fetch loop, the odd complete/send; the stores have their own pool.
+    max: 4,
+  });
+  boss.on('error', (error: unknown) => logger.warn({ err: String(error) }, 'job queue error'));
+  await boss.start();
+  await boss.createQueue(ANALYSIS_QUEUE, {
+    retryLimit: settings.retryLimit,
+    retryDelay: 1,
+    heartbeatSeconds: settings.heartbeatSeconds,
+    expireInSeconds: settings.expireSeconds,
+    // Results are read once by the gateway; kept a day for whoever investigates, then deleted.
+    deleteAfterSeconds: 24 * 60 * 60,
+  });
+  return boss;
+}
+
+/**
+ * How long a gateway waits for a job at most: every attempt running to its expiry, each found dead one
+ * heartbeat and one supervision later, plus a minute for queueing.
+ */
+export function longestWaitMs(settings: QueueSettings): number {
+  const attempt = settings.expireSeconds + settings.heartbeatSeconds + settings.superviseSeconds + 1;
+  return ((settings.retryLimit + 1) * attempt + 60) * 1000;
+}

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { QueueSettings } from '../../src/queue/pg-boss/boss.ts';
+
+/** Short timings so a killed worker's job moves on within seconds (pg-boss's heartbeat minimum is 10 s). */
+export function testQueueSettings(url: string, retryLimit = 2): QueueSettings {
+  return { url, retryLimit, heartbeatSeconds: 10, superviseSeconds: 1, expireSeconds: 120 };
+}
+
+/** One `annamalai worker` child process: its log lines (pino JSON on stderr) and a way to wait for one. */
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+  waitForLog(message: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export function spawnWorker(settings: QueueSettings, env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'worker'], {
+    env: {
+      ...process.env,
+      MODEL_DIR: 'test/fixtures/models/tiny',
+      LOG_LEVEL: 'info',
+      QUEUE_URL: settings.url,
+      DATABASE_URL: settings.url,
+      QUEUE_RETRY_LIMIT: String(settings.retryLimit),
+      QUEUE_HEARTBEAT_S: String(settings.heartbeatSeconds),
+      QUEUE_SUPERVISE_S: String(settings.superviseSeconds),
+      QUEUE_JOB_TIMEOUT_S: String(settings.expireSeconds),
+      INFERENCE_WORKERS: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const listeners = new Set<() => void>();
+  let buffered = '';
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a log record (a usage error line): kept in stderr only
+      }
+    }
+    for (const listener of listeners) listener();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    logs,
+    waitForLog(message, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = logs.find((l) => l.msg === message);
+          if (!found) return;
+          cleanup();
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`worker never logged "${message}"; its stderr:\n${stderr}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`worker exited before logging "${message}"; its stderr:\n${stderr}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** An "ffmpeg" that never answers: a worker using it is stuck mid-job until it is killed. */
+export function hangingFfmpeg(): { readonly path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'annamalai-hang-'));
+  const path = join(dir, 'ffmpeg');
+  writeFileSync(path, '#!/bin/sh\nexec sleep 30\n');
+  chmodSync(path, 0o755);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
