@@ -1,7 +1,7 @@
 """Confidence that depends on how familiar a recording is.
 
-T(x) = softplus(a + b * f(x)) + T_MIN divides the logits, with f(x) the familiarity score of models.familiarity
-(log mean squared standardised embedding: a diagonal Mahalanobis distance to the head's training data). a and b
+T(x) = softplus(a + b * f(x)) + T_MIN divides the logits, with f(x) the familiarity score of Familiarity (how far
+the standardised embedding lies off the principal subspace of the head's training embeddings). a and b
 are fitted by NLL of the masked softmax (trained labels only, as the runtime computes it) on held-out predictions
 only: leave-one-corpus-out predictions and out-of-fold speaker-CV predictions, never on clips a head trained on.
 The exported graph divides its logits by T(x), so the runtime's softmax is the calibrated confidence.
@@ -99,18 +99,48 @@ def by_group(y: np.ndarray, logits: np.ndarray, groups: np.ndarray) -> dict[str,
     return out
 
 
+N_PCS = 64
+
+
+class Familiarity(nn.Module):
+    """embedding [B, d] -> [B]: log mean squared residual of the standardised embedding off the top N_PCS principal
+    directions of the training embeddings. Recordings unlike the training data leave that subspace: on the partial
+    run's LOCO vs speaker-CV clips this separated unseen corpora from unseen speakers with AUROC 0.80, where the
+    diagonal Mahalanobis distance reached 0.59 (and a 64-PC Mahalanobis distance 0.71)."""
+
+    def __init__(self, d: int, k: int = N_PCS) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(d))
+        self.register_buffer("std", torch.ones(d))
+        self.register_buffer("basis", torch.zeros(k, d))
+
+    @torch.no_grad()
+    def fit(self, e: torch.Tensor) -> Familiarity:
+        self.mean.copy_(e.mean(dim=0))
+        self.std.copy_(e.std(dim=0).clamp(min=1e-4))
+        z = (e - self.mean) / self.std
+        vt = torch.linalg.svd(z.double(), full_matrices=False)[2]
+        self.basis.copy_(vt[: self.basis.shape[0]].float())
+        return self
+
+    def forward(self, e: torch.Tensor) -> torch.Tensor:
+        z = (e - self.mean) / self.std
+        r = z - torch.matmul(torch.matmul(z, self.basis.t()), self.basis)
+        return torch.log((r * r).mean(dim=1) + 1e-8)
+
+
 class CalibratedHead(nn.Module):
     """A trained WhisperHead whose logits are divided by T(familiarity): same outputs (logits, embedding)."""
 
-    def __init__(self, head: WhisperHead, a: float, b: float) -> None:
+    def __init__(self, head: WhisperHead, familiarity: Familiarity, a: float, b: float) -> None:
         super().__init__()
         self.head = head
+        self.familiarity = familiarity
         self.register_buffer("a", torch.tensor(float(a)))
         self.register_buffer("b", torch.tensor(float(b)))
 
     def forward(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits, e = self.head(pooled)
-        z = self.head.head.norm(e)
-        fam = torch.log((z * z).mean(dim=1, keepdim=True))
+        fam = self.familiarity(e).unsqueeze(1)
         t = nn.functional.softplus(self.a + self.b * fam) + T_MIN
         return logits / t, e

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .calibrate import N_PCS, Familiarity
 from .data import corpus_weights
 from .labels import N_LABELS
 from .models import WhisperHead
@@ -84,12 +85,20 @@ def heldout_score(y: np.ndarray, logits: np.ndarray, trained: np.ndarray) -> dic
     return s
 
 
-def familiarity(head: WhisperHead, pooled: torch.Tensor) -> np.ndarray:
-    """log of the mean squared standardised embedding (a diagonal Mahalanobis distance to the head's training
-    data): large for recordings unlike anything it was trained on."""
+FAMILIARITY = f"residual off {N_PCS} PCs"  # part of the cache key: arrays made with another measure are stale
+
+
+def fit_familiarity(head: WhisperHead, bank: Feats, clips: np.ndarray, depth: int) -> Familiarity:
+    """The familiarity measure of a head, fitted on the embeddings of the clean clips it was trained on."""
     with torch.no_grad():
-        z = head.head.norm(head.embed(pooled))
-        return torch.log((z * z).mean(dim=1)).numpy()
+        e = head.embed(bank.x("whisper", bank.lookup(clips, "clean"))[:, :depth])
+    return Familiarity(e.shape[1]).fit(e)
+
+
+def familiarity(head: WhisperHead, fam: Familiarity, pooled: torch.Tensor) -> np.ndarray:
+    """Large for recordings unlike anything the head was trained on (see calibrate.Familiarity)."""
+    with torch.no_grad():
+        return fam(head.embed(pooled)).numpy()
 
 
 def fit_recipe(r: Recipe, bank: Feats, clips: np.ndarray, y: np.ndarray, w: np.ndarray, hp: dict[str, Any],
@@ -104,10 +113,11 @@ def fit_recipe(r: Recipe, bank: Feats, clips: np.ndarray, y: np.ndarray, w: np.n
     return out
 
 
-def predict(head: WhisperHead, bank: Feats, clips: np.ndarray, depth: int, cond: str = "clean"
+def predict(head: WhisperHead, bank: Feats, train: np.ndarray, clips: np.ndarray, depth: int
             ) -> tuple[np.ndarray, np.ndarray]:
-    x = bank.x("whisper", bank.lookup(clips, cond))[:, :depth]
-    return logits_of(head, x), familiarity(head, x)
+    """Logits and familiarity (measured against the head's own training clips) of clean clips."""
+    x = bank.x("whisper", bank.lookup(clips, "clean"))[:, :depth]
+    return logits_of(head, x), familiarity(head, fit_familiarity(head, bank, train, depth), x)
 
 
 @dataclass
@@ -125,7 +135,8 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     """LOCO and speaker-CV results of one recipe, with the per-clip held-out logits and familiarity that the
     confidence calibration is fitted on; cached in cache/<recipe key hash>.npz + .json."""
     cache.mkdir(parents=True, exist_ok=True)
-    key = f"{r.key()},clips={len(sp.y)},rows={len(bank.clip)}"  # a partial cache's results are not the full run's
+    # a partial cache's results are not the full run's; nor are arrays made with another familiarity measure
+    key = f"{r.key()},clips={len(sp.y)},rows={len(bank.clip)},familiarity={FAMILIARITY}"
     tag = f"{abs(hash_key(key)):016x}"
     jpath, npath = cache / f"{tag}.json", cache / f"{tag}.npz"
     if jpath.exists() and npath.exists():
@@ -145,7 +156,7 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
         tr, te = dev[~m[dev]], np.flatnonzero(m)
         trained = np.bincount(sp.y[tr], minlength=N_LABELS) > 0
         head = fit_recipe(r, bank, tr, sp.y, w, hp, seed)
-        lg, fam = predict(head, bank, te, r.depth)
+        lg, fam = predict(head, bank, tr, te, r.depth)
         loco[g] = heldout_score(sp.y[te], lg, trained)
         if g.startswith("corpus "):
             loco_logits[te], loco_fam[te] = lg, fam
@@ -154,7 +165,7 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     for f in np.unique(sp.fold[dev]):
         tr, va = dev[sp.fold[dev] != f], dev[sp.fold[dev] == f]
         head = fit_recipe(r, bank, tr, sp.y, w, hp, seed + int(f))
-        oof[sp.fold[dev] == f], oof_fam[sp.fold[dev] == f] = predict(head, bank, va, r.depth)
+        oof[sp.fold[dev] == f], oof_fam[sp.fold[dev] == f] = predict(head, bank, tr, va, r.depth)
     cv = scores(sp.y[dev], oof)
     cv["corpus_mean_weighted_f1"] = float(np.mean([scores(sp.y[dev][sp.corpus[dev] == c], oof[sp.corpus[dev] == c])
                                                    ["weighted_f1"] for c in np.unique(sp.corpus[dev])]))

@@ -33,7 +33,17 @@ from .export import (
 from .features import Featurizer, OrtFeaturizer, clip_rng
 from .labels import LABELS, N_LABELS
 from .levels import gain_segments, quiet_curve, sample
-from .loco import Recipe, Split, calibration_study, clip_weights, familiarity, recipe_from, run_selection, strip
+from .loco import (
+    Recipe,
+    Split,
+    calibration_study,
+    clip_weights,
+    familiarity,
+    fit_familiarity,
+    recipe_from,
+    run_selection,
+    strip,
+)
 from .models import MelStats, MLPHead, VectorGraph, WhisperGraph, WhisperHead
 from .pipeline import Dataset, model_bin
 from .report import write_report
@@ -359,11 +369,13 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     for old in [*model_dir.glob("*.onnx"), model_dir / "parity.json", model_dir / "parity-input.f32"]:
         old.unlink(missing_ok=True)
     test_x = bank.x("whisper", bank.lookup(test, "clean"))
-    res["calibration"] = calibration_study(sel, sp, main["eval"]["test_clean"]["whisper"], familiarity(head_a, test_x))
+    fam = fit_familiarity(head_a, bank, dev, depth)
+    res["calibration"] = calibration_study(sel, sp, main["eval"]["test_clean"]["whisper"],
+                                           familiarity(head_a, fam, test_x))
     ab = res["calibration"]["params"]["familiarity temperature"]
     save(res, rep_dir)
     log(f"calibration: {ab}")
-    graphs = {k: base_graph(k, CalibratedHead(head_a, ab["a"], ab["b"]) if k == "whisper" else main["models"][k],
+    graphs = {k: base_graph(k, CalibratedHead(head_a, fam, ab["a"], ab["b"]) if k == "whisper" else main["models"][k],
                             depth, cfg) for k in ship["kinds"]}
     res["export"] = {k: export_graph(k, g, ex, model_dir) for k, g in graphs.items()}
     if stacked:
@@ -475,7 +487,8 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
             "loudness_normalisation": "in the graph, before the log-mel front end (loudest 20 % of 25-ms frames "
                                       "to -20 dBFS, gain at most +50 dB)" if cfg.get("loudness_norm") else "none",
             "confidence": "logits divided by softplus(a + b * familiarity) inside the graph (familiarity: log mean "
-                          "squared standardised embedding), fitted on LOCO and speaker-CV held-out predictions: "
+                          "squared residual of the standardised embedding off the top 64 principal directions of the "
+                          "training embeddings), fitted on LOCO and speaker-CV held-out predictions: "
                           + json.dumps(res["calibration"]["params"]["familiarity temperature"]),
             "bored": "only EmoDB (German) has 'bored'",
             "untrained": {"question": "no clips in any corpus"},

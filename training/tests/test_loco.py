@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from annamalai_train.calibrate import CalibratedHead, calibrated, fit_ab, reliability
+from annamalai_train.calibrate import CalibratedHead, Familiarity, calibrated, fit_ab, reliability
 from annamalai_train.labels import LABELS, N_LABELS
 from annamalai_train.loco import choose, clip_weights, familiarity, heldout_score, loco_groups, loco_means
 from annamalai_train.models import WhisperHead
@@ -70,11 +70,23 @@ def test_familiarity_temperature_is_fitted_hotter_for_unfamiliar_clips_and_the_g
     head = WhisperHead(2, 8, 0, 0.0)
     pooled = torch.randn(16, 2, 8)
     head.fit_norm(pooled)
-    got, _ = CalibratedHead(head, a, b)(pooled)
+    fam = Familiarity(8, k=3).fit(head.embed(pooled).detach())
+    got, _ = CalibratedHead(head, fam, a, b)(pooled)
     with torch.no_grad():
         raw = head(pooled)[0].numpy()
-    want = calibrated(raw, familiarity(head, pooled), (a, b))
+    want = calibrated(raw, familiarity(head, fam, pooled), (a, b))
     assert np.abs(got.detach().numpy() - want).max() < 1e-4
+
+
+def test_familiarity_is_higher_off_the_training_datas_principal_subspace() -> None:
+    g = torch.Generator().manual_seed(0)
+    basis = torch.randn(4, 32, generator=g)
+    train = torch.randn(500, 4, generator=g) @ basis + 0.05 * torch.randn(500, 32, generator=g)
+    like = torch.randn(100, 4, generator=g) @ basis + 0.05 * torch.randn(100, 32, generator=g)
+    unlike = like + 0.5 * torch.randn(100, 32, generator=g)  # same scale, leaves the subspace
+    fam = Familiarity(32, k=4).fit(train)
+    with torch.no_grad():
+        assert float(fam(unlike).min()) > float(fam(like).max())
 
 
 def test_reliability_reports_green_band_precision() -> None:
