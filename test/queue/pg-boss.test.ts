@@ -1,8 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JobOutcome, type JobPipeline, runJob, type Surface } from '../../src/bots/shared/job.ts';
+import { WorkQueue } from '../../src/bots/shared/work-queue.ts';
+import { openServices } from '../../src/compose.ts';
+import { loadConfig } from '../../src/config.ts';
 import type { AnalysisQueue } from '../../src/core/ports.ts';
 import { createLogger } from '../../src/log.ts';
 import { openPgBossAnalysis } from '../../src/queue/pg-boss/gateway.ts';
+import { modelRunElsewhere } from '../../src/queue/remote-model.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../storage/postgres-server.ts';
 import { hangingFfmpeg, spawnWorker, testQueueSettings, type WorkerProcess } from './worker-processes.ts';
@@ -12,6 +19,25 @@ const audio = (file: string) => ({
   input: { bytes: new Uint8Array(readFileSync(`test/fixtures/audio/${file}`)), name: file },
   context: { platform: 'test', userId: 'u1', channelId: 'c1' },
 });
+
+/** A platform's surface reduced to what it was asked to show. */
+function countingSurface() {
+  const shown = { opened: 0, outcomes: [] as JobOutcome[] };
+  const surface: Surface = {
+    progressPolicy: { everyMs: 0 },
+    refuse: async () => {
+      throw new Error('nothing should be refused here');
+    },
+    open: async (ticket) => {
+      shown.opened++;
+      await ticket.reply({ message: 'waiting' });
+      return true;
+    },
+    progress: async () => undefined,
+    done: async (outcome) => void shown.outcomes.push(outcome),
+  };
+  return { shown, surface };
+}
 
 describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
   `analysis jobs through pg-boss to worker processes${POSTGRES_SKIP_REASON ? ` (skipped: ${POSTGRES_SKIP_REASON})` : ''}`,
@@ -107,6 +133,98 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
         expect(result.status === 'failed' && result.error.code).toBe('inference.failed');
       } finally {
         hang.remove();
+      }
+    }, 120_000);
+
+    it('a gateway with QUEUE_URL starts from the model’s manifest alone: it never loads the model', async () => {
+      const url = await server.createDatabase();
+      const manifestOnly = mkdtempSync(join(tmpdir(), 'annamalai-manifest-'));
+      copyFileSync('test/fixtures/models/tiny/manifest.json', join(manifestOnly, 'manifest.json'));
+      try {
+        const config = loadConfig({
+          MODEL_DIR: manifestOnly,
+          QUEUE_URL: url,
+          DATABASE_URL: url,
+          LOG_LEVEL: 'silent',
+        });
+        const services = await openServices(config, log, { databaseUrl: url, analysis: 'queue' });
+        try {
+          expect(services.analysis.kind).toBe('workers');
+          expect(services.analyzer.classifier.info.labels.length).toBeGreaterThan(0);
+        } finally {
+          await services.close();
+        }
+        // The same folder cannot be loaded as a model: the gateway above really did without it.
+        await expect(openServices(config, log, { databaseUrl: url })).rejects.toThrow(/model/i);
+      } finally {
+        rmSync(manifestOnly, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    /** The bots' one job pipeline as a gateway runs it: the manifest for the model, the queue for the work. */
+    async function gatewayPipeline(gateway: AnalysisQueue, url: string) {
+      const storage = await openPostgresStorage(url);
+      const limits = { maxBytes: 25 * 1024 * 1024, maxDurationSeconds: 600, timeoutMs: 60_000 };
+      const pipeline: JobPipeline = {
+        analyzer: {
+          decoder: {
+            decode: async () => {
+              throw new Error('a gateway never decodes: the worker does');
+            },
+          },
+          classifier: await modelRunElsewhere('test/fixtures/models/tiny'),
+          limits,
+          store: storage.results,
+        },
+        analysis: gateway,
+        queue: new WorkQueue({ concurrency: 4, maxQueued: 4 }),
+        jobs: storage.jobs,
+        log,
+        replies: { limits, dialect: { platformName: 'Test', workspaceWord: 'server' } },
+      };
+      const request = (file: string) => ({
+        checks: [],
+        journal: { platform: 'test', userId: 'u1', reply: {} },
+        audio: { name: file },
+        download: async () => audio(file).input.bytes,
+        context: { platform: 'test', userId: 'u1' },
+      });
+      return { pipeline, request, storage };
+    }
+
+    it('the job pipeline of a gateway answers once from the worker’s result and closes its journal entry', async () => {
+      const { settings, gateway, start } = await setUp();
+      start();
+      const { pipeline, request, storage } = await gatewayPipeline(gateway, settings.url);
+      try {
+        const { shown, surface } = countingSurface();
+        await runJob(pipeline, request('speech.mp3'), surface);
+        expect(shown.opened).toBe(1);
+        expect(shown.outcomes.map((o) => o.kind)).toEqual(['ok']);
+        expect(await storage.jobs.unfinished('test')).toEqual([]);
+      } finally {
+        await storage.close();
+      }
+    }, 120_000);
+
+    it('the job pipeline answers exactly once when its worker is killed -9 mid-job and another finishes it', async () => {
+      const { settings, gateway, start } = await setUp();
+      const hang = hangingFfmpeg();
+      const { pipeline, request, storage } = await gatewayPipeline(gateway, settings.url);
+      try {
+        const stuck = start({ FFMPEG_PATH: hang.path });
+        const { shown, surface } = countingSurface();
+        const answered = runJob(pipeline, request('speech.mp3'), surface);
+        await stuck.waitForLog('analysis job started');
+        stuck.child.kill('SIGKILL');
+        start();
+        await answered;
+        expect(shown.opened).toBe(1);
+        expect(shown.outcomes.map((o) => o.kind)).toEqual(['ok']);
+        expect(await storage.jobs.unfinished('test')).toEqual([]);
+      } finally {
+        hang.remove();
+        await storage.close();
       }
     }, 120_000);
   },

@@ -23,6 +23,8 @@ export async function openBoss(settings: QueueSettings, logger: Logger): Promise
   const boss = new PgBoss({
     connectionString: settings.url,
     schedule: false,
+    // Workers are woken by pg-boss's NOTIFY when a job is sent, instead of finding it at their next poll.
+    useListenNotify: true,
     superviseIntervalSeconds: settings.superviseSeconds,
     // Dead workers' jobs are found in the per-queue monitor pass, which is gated by this interval too.
     monitorIntervalSeconds: settings.superviseSeconds,
@@ -32,6 +34,7 @@ export async function openBoss(settings: QueueSettings, logger: Logger): Promise
   boss.on('error', (error: unknown) => logger.warn({ err: String(error) }, 'job queue error'));
   await boss.start();
   await boss.createQueue(ANALYSIS_QUEUE, {
+    notify: true,
     retryLimit: settings.retryLimit,
     retryDelay: 1,
     heartbeatSeconds: settings.heartbeatSeconds,

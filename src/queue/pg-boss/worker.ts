@@ -29,6 +29,8 @@ export async function startAnalysisWorker(
       batchSize: 1,
       localConcurrency: options.concurrency,
       pollingIntervalSeconds: options.pollingSeconds ?? 2,
+      // New jobs wake workers by NOTIFY, but a retried one (its worker died) does not: keep polling often.
+      notifyPollingIntervalSeconds: options.pollingSeconds ?? 2,
     },
     async ([job]) => {
       if (!job) throw new Error('pg-boss handed over no job');
