@@ -53,8 +53,14 @@ export async function openServices(
   try {
     // A gateway of workers never loads the model: it reads the manifest and opens the queue.
     if (queue) {
-      classifier = await modelRunElsewhere(config.MODEL_DIR);
-      remote = await openPgBossAnalysis(queue, logger);
+      const gateway = await openPgBossAnalysis(queue, logger);
+      remote = gateway;
+      classifier = await modelRunElsewhere(config.MODEL_DIR, (segments, signal) =>
+        gateway.classify(segments, signal),
+      ).catch(async (error: unknown) => {
+        await gateway.close();
+        throw error;
+      });
     } else classifier = await openClassifier(config, logger);
   } catch (error) {
     await storage?.close();

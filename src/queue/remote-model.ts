@@ -3,11 +3,15 @@ import type { EmotionClassifier } from '../core/ports.ts';
 import { loadModelInfo } from '../inference/index.ts';
 
 /**
- * What a gateway knows of the model when workers run it: its identity and labels from the manifest (replies,
- * charts and digests need them), no onnxruntime session. Classifying here is refused with a coded error:
- * every recording goes to the workers through the analysis queue.
+ * The model as a gateway has it when workers run it: its identity and labels from the manifest (replies,
+ * charts and digests need them), no onnxruntime session. Segments it is asked to classify (audio the gateway
+ * holds as PCM, e.g. Discord voice channels) go to a worker through `classify`; without one it refuses
+ * with a coded error.
  */
-export async function modelRunElsewhere(modelDir: string): Promise<EmotionClassifier> {
+export async function modelRunElsewhere(
+  modelDir: string,
+  classify?: EmotionClassifier['classify'],
+): Promise<EmotionClassifier> {
   const identity = await loadModelInfo(modelDir);
   return {
     info: {
@@ -19,12 +23,13 @@ export async function modelRunElsewhere(modelDir: string): Promise<EmotionClassi
       fixture: identity.fixture,
       device: { kind: 'cpu', reason: 'the model runs in `annamalai worker` processes (QUEUE_URL is set)' },
     },
-    classify: async () => {
-      throw new AnnamalaiError('inference.failed', {
-        detail:
-          'this gateway does not load the model (QUEUE_URL is set): only queued recordings are analysed',
-      });
-    },
+    classify:
+      classify ??
+      (async () => {
+        throw new AnnamalaiError('inference.failed', {
+          detail: 'this gateway does not load the model (QUEUE_URL is set) and has no worker to ask',
+        });
+      }),
     close: async () => undefined,
   };
 }

@@ -86,3 +86,20 @@ export function fromWireError(error: WireError): AnnamalaiError {
     ...(error.detail !== undefined && { detail: error.detail }),
   });
 }
+
+/** Float32 rows (segments to classify, or the model's probabilities) as base64 of their bytes. */
+export interface RowsData {
+  readonly rows: readonly string[];
+}
+
+export function toRows(rows: readonly Float32Array[]): string[] {
+  return rows.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('base64'));
+}
+
+export function fromRows(rows: readonly string[]): Float32Array[] {
+  return rows.map((text) => {
+    const bytes = Buffer.from(text, 'base64');
+    // Copied into a fresh, aligned buffer: a Buffer's offset in its pool need not be a multiple of 4.
+    return new Float32Array(new Uint8Array(bytes).buffer);
+  });
+}

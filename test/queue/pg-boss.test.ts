@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobOutcome, type JobPipeline, runJob, type Surface } from '../../src/bots/shared/job.ts';
 import { WorkQueue } from '../../src/bots/shared/work-queue.ts';
-import { openServices } from '../../src/compose.ts';
+import { openClassifier, openServices } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
+import { analyzePcm } from '../../src/core/analyze.ts';
 import type { AnalysisQueue } from '../../src/core/ports.ts';
 import { createLogger } from '../../src/log.ts';
 import { openPgBossAnalysis } from '../../src/queue/pg-boss/gateway.ts';
 import { modelRunElsewhere } from '../../src/queue/remote-model.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
+import { voice } from '../core/signals.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../storage/postgres-server.ts';
+import { pcm } from '../support/twins.ts';
 import { hangingFfmpeg, spawnWorker, testQueueSettings, type WorkerProcess } from './worker-processes.ts';
 
 const log = createLogger('silent');
@@ -160,6 +163,37 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
         rmSync(manifestOnly, { recursive: true, force: true });
       }
     }, 60_000);
+
+    it('audio a gateway holds as PCM (voice channels) is classified by a worker, as the model here would', async () => {
+      const { settings, start } = await setUp();
+      start();
+      const config = loadConfig({
+        MODEL_DIR: 'test/fixtures/models/tiny',
+        QUEUE_URL: settings.url,
+        DATABASE_URL: settings.url,
+        INFERENCE_WORKERS: '1',
+      });
+      const gateway = await openServices(config, log, { analysis: 'queue' });
+      const local = await openClassifier(config, log);
+      try {
+        const audio = pcm(voice(7, 0.5));
+        const context = { platform: 'test' };
+        const remote = await analyzePcm(gateway.analyzer, audio, context);
+        const here = await analyzePcm({ classifier: local, limits: gateway.analyzer.limits }, audio, context);
+        expect(remote.status).toBe('ok');
+        if (remote.status !== 'ok' || here.status !== 'ok') throw new Error('analysis failed');
+        expect(remote.segments.length).toBe(2);
+        remote.segments.forEach((segment, i) => {
+          const mine = here.segments[i];
+          if (segment.kind !== 'speech' || mine?.kind !== 'speech') throw new Error('expected speech');
+          for (const [label, p] of Object.entries(segment.probabilities))
+            expect(p).toBeCloseTo(mine.probabilities[label] ?? -1, 5);
+        });
+      } finally {
+        await local.close();
+        await gateway.close();
+      }
+    }, 120_000);
 
     /** The bots' one job pipeline as a gateway runs it: the manifest for the model, the queue for the work. */
     async function gatewayPipeline(gateway: AnalysisQueue, url: string) {

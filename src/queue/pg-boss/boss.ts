@@ -3,6 +3,8 @@ import type { Logger } from '../../log.ts';
 
 /** The one queue of analysis jobs in pg-boss's schema of the Postgres database at QUEUE_URL. */
 export const ANALYSIS_QUEUE = 'annamalai-analyse';
+/** Segments a gateway holds as PCM already (Discord voice channels), classified by a worker's model. */
+export const CLASSIFY_QUEUE = 'annamalai-classify';
 /** Postgres NOTIFY channel a worker signals on once a job is completed, so gateways need not poll fast. */
 export const DONE_CHANNEL = 'annamalai_analysis_done';
 
@@ -30,19 +32,27 @@ export async function openBoss(settings: QueueSettings, logger: Logger): Promise
     monitorIntervalSeconds: settings.superviseSeconds,
     // A few connections: one LISTEN, one fetch loop, the odd complete/send; the stores have their own pool.
     max: 4,
+    // Finished jobs (and their audio) are deleted at this pace.
+    maintenanceIntervalSeconds: 60,
   });
   boss.on('error', (error: unknown) => logger.warn({ err: String(error) }, 'job queue error'));
   await boss.start();
-  await boss.createQueue(ANALYSIS_QUEUE, {
+  for (const name of [ANALYSIS_QUEUE, CLASSIFY_QUEUE]) await createQueue(boss, name, settings);
+  return boss;
+}
+
+async function createQueue(boss: PgBoss, name: string, settings: QueueSettings): Promise<void> {
+  await boss.createQueue(name, {
     notify: true,
     retryLimit: settings.retryLimit,
     retryDelay: 1,
     heartbeatSeconds: settings.heartbeatSeconds,
     expireInSeconds: settings.expireSeconds,
-    // Results are read once by the gateway; kept a day for whoever investigates, then deleted.
-    deleteAfterSeconds: 24 * 60 * 60,
+    // A job holds the audio: it is kept no longer than it is needed (the project never stores audio). The
+    // gateway reads a result as soon as it is told; one never started is dropped once no gateway waits.
+    deleteAfterSeconds: 60,
+    retentionSeconds: Math.ceil(longestWaitMs(settings) / 1000),
   });
-  return boss;
 }
 
 /**

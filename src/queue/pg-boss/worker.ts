@@ -1,8 +1,16 @@
 import type { PgBoss } from 'pg-boss';
 import { type AnalyzerDeps, analyzeRecording } from '../../core/analyze.ts';
 import type { Logger } from '../../log.ts';
-import { fromJobData, type JobData, type ResultData, toResultData } from '../wire.ts';
-import { ANALYSIS_QUEUE, DONE_CHANNEL } from './boss.ts';
+import {
+  fromJobData,
+  fromRows,
+  type JobData,
+  type ResultData,
+  type RowsData,
+  toResultData,
+  toRows,
+} from '../wire.ts';
+import { ANALYSIS_QUEUE, CLASSIFY_QUEUE, DONE_CHANNEL } from './boss.ts';
 
 export interface WorkerOptions {
   /** Jobs this process runs at once. */
@@ -23,43 +31,49 @@ export async function startAnalysisWorker(
   options: WorkerOptions,
   logger: Logger,
 ): Promise<string> {
-  return boss.work<JobData, ResultData>(
-    ANALYSIS_QUEUE,
-    {
-      batchSize: 1,
-      localConcurrency: options.concurrency,
-      pollingIntervalSeconds: options.pollingSeconds ?? 2,
-      // New jobs wake workers by NOTIFY, but a retried one (its worker died) does not: keep polling often.
-      notifyPollingIntervalSeconds: options.pollingSeconds ?? 2,
-    },
-    async ([job]) => {
-      if (!job) throw new Error('pg-boss handed over no job');
-      const started = performance.now();
-      logger.info({ job: job.id, attempt: job.retryCount + 1 }, 'analysis job started');
-      const { input, context } = fromJobData(job.data);
-      const result = await analyzeRecording(analyzer, input, context, { signal: job.signal });
-      logger.info(
-        {
-          job: job.id,
-          attempt: job.retryCount + 1,
-          status: result.status,
-          ...(result.status === 'failed' && { code: result.error.code }),
-          ms: Math.round(performance.now() - started),
-        },
-        'analysis job done',
-      );
-      if (result.status === 'failed' && result.error.code === 'inference.failed') {
-        // The model itself failed: worth another attempt (maybe on another worker), not yet an answer.
-        throw result.error;
-      }
-      // Completed here (fenced to this attempt) rather than by pg-boss after the handler returns, so the
-      // gateway's NOTIFY comes after the result is committed; pg-boss's own completion then finds nothing.
-      const output = toResultData(result);
-      await boss.complete(ANALYSIS_QUEUE, { id: job.id, retryCount: job.retryCount }, output);
-      await notifyDone(boss, job.id, logger);
-      return output;
-    },
-  );
+  const work = {
+    batchSize: 1,
+    localConcurrency: options.concurrency,
+    pollingIntervalSeconds: options.pollingSeconds ?? 2,
+    // New jobs wake workers by NOTIFY, but a retried one (its worker died) does not: keep polling often.
+    notifyPollingIntervalSeconds: options.pollingSeconds ?? 2,
+  };
+  // Segments a gateway already holds as PCM (Discord voice channels): only the model runs here.
+  await boss.work<RowsData, RowsData>(CLASSIFY_QUEUE, work, async ([job]) => {
+    if (!job) throw new Error('pg-boss handed over no job');
+    const rows = await analyzer.classifier.classify(fromRows(job.data.rows), job.signal);
+    const output = { rows: toRows(rows) };
+    await boss.complete(CLASSIFY_QUEUE, { id: job.id, retryCount: job.retryCount }, output);
+    await notifyDone(boss, job.id, logger);
+    return output;
+  });
+  return boss.work<JobData, ResultData>(ANALYSIS_QUEUE, work, async ([job]) => {
+    if (!job) throw new Error('pg-boss handed over no job');
+    const started = performance.now();
+    logger.info({ job: job.id, attempt: job.retryCount + 1 }, 'analysis job started');
+    const { input, context } = fromJobData(job.data);
+    const result = await analyzeRecording(analyzer, input, context, { signal: job.signal });
+    logger.info(
+      {
+        job: job.id,
+        attempt: job.retryCount + 1,
+        status: result.status,
+        ...(result.status === 'failed' && { code: result.error.code }),
+        ms: Math.round(performance.now() - started),
+      },
+      'analysis job done',
+    );
+    if (result.status === 'failed' && result.error.code === 'inference.failed') {
+      // The model itself failed: worth another attempt (maybe on another worker), not yet an answer.
+      throw result.error;
+    }
+    // Completed here (fenced to this attempt) rather than by pg-boss after the handler returns, so the
+    // gateway's NOTIFY comes after the result is committed; pg-boss's own completion then finds nothing.
+    const output = toResultData(result);
+    await boss.complete(ANALYSIS_QUEUE, { id: job.id, retryCount: job.retryCount }, output);
+    await notifyDone(boss, job.id, logger);
+    return output;
+  });
 }
 
 async function notifyDone(boss: PgBoss, id: string, logger: Logger): Promise<void> {
