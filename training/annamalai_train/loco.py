@@ -269,6 +269,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="config.json")
     ap.add_argument("--partial", action="store_true", help="only the feature shards already cached (a random sample)")
+    ap.add_argument("--calibration", action="store_true",
+                    help="also the confidence study of the chosen recipe with the final head of the run's main.pt")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
     if args.partial:
@@ -281,6 +283,20 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "loco.json").write_text(json.dumps({**sel, "results": {n: strip(r) for n, r in sel["results"].items()}},
                                               indent=1))
+    if args.calibration:
+        from .report import calibration_lines
+
+        main_pt = torch.load(Path(cfg["paths"]["cache"]) / "export" / cfg["run_id"] / "main.pt", weights_only=False)
+        head = main_pt["models"]["whisper"]
+        depth = int(sel["results"][sel["chosen"]]["recipe"]["depth"])
+        bank = bank_from(ds.feats)
+        dev, test = np.flatnonzero(ds.fold >= 0), np.flatnonzero(ds.fold == -1)
+        fam = fit_familiarity(head, bank, dev, depth)
+        x = bank.x("whisper", bank.lookup(test, "clean"))[:, :depth]
+        cal = calibration_study(sel, sp, logits_of(head, x), familiarity(head, fam, x))
+        (out / "calibration.json").write_text(json.dumps(cal, indent=1))
+        (out / "calibration.md").write_text("\n".join(
+            [f"# Confidence, {cfg['run_id']}, familiarity = {FAMILIARITY}", ""] + calibration_lines(cal)))
 
 
 if __name__ == "__main__":
