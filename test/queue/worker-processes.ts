@@ -97,3 +97,57 @@ export function hangingFfmpeg(): { readonly path: string; remove(): void } {
   chmodSync(path, 0o755);
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** Enough of the fake Discord to point a bot process at it. */
+interface DiscordEndpoint {
+  readonly applicationId: string;
+  readonly apiUrl: string;
+  readonly cdnHost: string;
+  waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number, what?: string): Promise<T>;
+}
+
+/**
+ * The real `start:discord` entry point as a gateway of the workers on `url` (QUEUE_URL and DATABASE_URL),
+ * logged in to the fake Discord; resolves once it is ready. `modelDir` may hold only the manifest.
+ */
+export async function spawnDiscordGateway(
+  fake: DiscordEndpoint,
+  options: { readonly url: string; readonly modelDir: string; readonly token: string },
+): Promise<{ readonly child: ChildProcess; readonly out: { text: string }; stop(): Promise<void> }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DISCORD_')));
+  const child = spawn(process.execPath, ['src/bots/discord/main.ts'], {
+    env: {
+      ...clean,
+      MODEL_DIR: options.modelDir,
+      DATABASE_URL: options.url,
+      QUEUE_URL: options.url,
+      QUEUE_HEARTBEAT_S: '10',
+      QUEUE_SUPERVISE_S: '1',
+      WORK_CONCURRENCY: '16',
+      WORK_QUEUE_MAX: '200',
+      RATE_LIMIT_USER_PER_MINUTE: '1000',
+      RATE_LIMIT_GUILD_PER_MINUTE: '1000',
+      LOG_LEVEL: 'info',
+      DISCORD_TOKEN: options.token,
+      DISCORD_APPLICATION_ID: fake.applicationId,
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_CDN_HOSTS: fake.cdnHost,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { text: '' };
+  child.stdout?.on('data', (c) => (out.text += String(c)));
+  child.stderr?.on('data', (c) => (out.text += String(c)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await fake.waitFor(() => /discord bot ready/.test(out.text), 30_000, 'the gateway to log in');
+  } catch (error) {
+    await stop();
+    throw new Error(`${String(error)}\n${out.text}`);
+  }
+  return { child, out, stop };
+}
