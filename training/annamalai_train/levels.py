@@ -10,6 +10,7 @@ import numpy as np
 
 from .audio import degrade, load_audio
 from .calibrate import by_group
+from .dataset import build_dataset, load_config
 from .export import run_onnx
 from .features import clip_rng
 from .train import predict_labels, scores
@@ -57,8 +58,6 @@ def main() -> None:
     stored logits) its confidence on the held-out speakers."""
     import argparse
     import json
-
-    from .pipeline import build_dataset, load_config
 
     ap = argparse.ArgumentParser()
     ap.add_argument("model")

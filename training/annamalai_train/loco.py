@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .calibrate import N_PCS, Familiarity
+from .calibrate import N_PCS, Familiarity, by_group, calibrated, fit_ab
 from .data import corpus_weights
+from .dataset import build_dataset, load_config
 from .labels import N_LABELS
 from .models import WhisperHead
-from .train import Feats, fit_classifier, logits_of, scores
+from .report import calibration_lines
+from .train import Feats, bank_from, fit_classifier, logits_of, scores
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,6 @@ def calibration_study(sel: dict[str, Any], sp: Split, test_logits: np.ndarray, t
     """Fit T(x) on held-out predictions of dev clips (LOCO + speaker-CV out of fold, equal total weight) and report
     reliability: on LOCO (per corpus, the calibration refitted without that corpus) and on the held-out speakers
     (final head). Rows: uncalibrated, one temperature, familiarity-dependent temperature."""
-    from .calibrate import by_group, calibrated, fit_ab
-
     arr = sel["results"][sel["chosen"]]["arrays"]
     dev = arr["dev"]
     lg = np.concatenate([arr["loco_logits"][dev], arr["oof_logits"]])
@@ -263,9 +263,6 @@ def main() -> None:
     reports/<run>/loco.json."""
     import argparse
 
-    from .pipeline import build_dataset, load_config
-    from .train import bank_from
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default="config.json")
     ap.add_argument("--partial", action="store_true", help="only the feature shards already cached (a random sample)")
@@ -284,8 +281,6 @@ def main() -> None:
     (out / "loco.json").write_text(json.dumps({**sel, "results": {n: strip(r) for n, r in sel["results"].items()}},
                                               indent=1))
     if args.calibration:
-        from .report import calibration_lines
-
         main_pt = torch.load(Path(cfg["paths"]["cache"]) / "export" / cfg["run_id"] / "main.pt", weights_only=False)
         head = main_pt["models"]["whisper"]
         depth = int(sel["results"][sel["chosen"]]["recipe"]["depth"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .dataset import Dataset, build_dataset, load_config
 from .labels import LABELS, TRAINED_IDX
 from .train import predict_labels
 
@@ -160,7 +161,7 @@ def quiet_lines(curves: dict[str, dict[str, Any]]) -> list[str]:
     return L + [""]
 
 
-def write_report(res: dict[str, Any], rep_dir: Path, ds: Any, y_test: np.ndarray, shipped_logits: np.ndarray) -> None:
+def write_report(res: dict[str, Any], rep_dir: Path, ds: Dataset, y_test: np.ndarray, shipped_logits: np.ndarray) -> None:
     sc = res["shipped_column"]
     cols: list[str] = res["columns"]
     kinds = [k for k in cols if not k.startswith("stacked")]
@@ -272,8 +273,6 @@ def write_report(res: dict[str, Any], rep_dir: Path, ds: Any, y_test: np.ndarray
 
 if __name__ == "__main__":  # re-render report.md and confusion.png from report.json
     import sys
-
-    from .pipeline import build_dataset, load_config
 
     rj = Path(sys.argv[1])
     res = json.loads(rj.read_text())

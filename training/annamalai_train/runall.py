@@ -17,6 +17,7 @@ from torch import nn
 from .audio import degrade, load_audio
 from .calibrate import CalibratedHead
 from .data import random_stratified_split
+from .dataset import Dataset, model_bin
 from .encoder import EncoderConfig, load_ct2_encoder
 from .export import (
     dft_basis_in_graph,
@@ -45,10 +46,10 @@ from .loco import (
     strip,
 )
 from .models import MelStats, MLPHead, VectorGraph, WhisperGraph, WhisperHead
-from .pipeline import Dataset, model_bin
 from .report import write_report
 from .synth import synthetic_segments
 from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, scores, table, train_base
+from .yamnet import YamnetEmbedder, load_port, store_int8_born
 
 MAX_MODEL_BYTES = 30 * 1024 * 1024
 SINGLE = "whisper alone"
@@ -228,8 +229,6 @@ def base_graph(kind: str, head: nn.Module, depth: int, cfg: dict[str, Any]) -> n
     if kind == "melstats":
         return VectorGraph(MelStats(ln), head).eval()  # type: ignore[arg-type]
     if kind == "yamnet":
-        from .yamnet import YamnetEmbedder, load_port
-
         return VectorGraph(YamnetEmbedder(load_port()), head).eval()  # type: ignore[arg-type]
     raise ValueError(kind)
 
@@ -241,8 +240,6 @@ def export_graph(kind: str, graph: nn.Module, ex: Path, model_dir: Path) -> dict
     half = ex / f"{kind}-fp16.onnx"
     n16 = store_fp16(fp32, half)
     if kind == "yamnet":  # int8-born weights as int8 + DequantizeLinear
-        from .yamnet import store_int8_born
-
         store_int8_born(half, half)
     dft_basis_in_graph(half, model_dir / f"{kind}.onnx") or (model_dir / f"{kind}.onnx").write_bytes(half.read_bytes())
     return {"fp16_initializers": n16}

@@ -24,6 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .audio import load_audio
+from .dataset import build_dataset, feature_plan, load_config
+from .features import extract_shards
+from .synth import fit_segment
+
 HERE = Path(__file__).resolve().parent.parent
 TFLITE = HERE.parent.parent / "shared" / "pretrained" / "yamnet" / "yamnet.tflite"
 CLASS_MAP = TFLITE.parent / "yamnet_class_map.csv"
@@ -447,9 +452,6 @@ def test_sounds() -> dict[str, np.ndarray]:
     import subprocess
     import tempfile
 
-    from .audio import load_audio
-    from .synth import fit_segment
-
     t = np.arange(SEGMENT) / 16000
     out = {"sine_1khz": (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), "silence": np.zeros(SEGMENT, np.float32),
            "white_noise": (0.1 * np.random.default_rng(0).standard_normal(SEGMENT)).astype(np.float32)}
@@ -539,9 +541,6 @@ def embedder_onnx(cfg: dict[str, Any]) -> Path:
 
 
 def extract_all(cfg: dict[str, Any], conditions: tuple[str, ...] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    from .features import extract_shards
-    from .pipeline import build_dataset, feature_plan
-
     torch.set_num_threads(2)
     ds = build_dataset(cfg, with_features=False)
     emb = OrtEmbedder(embedder_onnx(cfg))
@@ -592,8 +591,6 @@ def size_and_speed(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    from .pipeline import load_config
-
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["verify", "extract", "size"])
     ap.add_argument("--config", default=str(HERE / "config.json"))

@@ -98,7 +98,7 @@ def test_reliability_reports_green_band_precision() -> None:
 
 def test_a_partial_cache_gives_a_dataset_of_the_featured_clips_only(tmp_path: Any) -> None:
     from annamalai_train.data import Clip
-    from annamalai_train.pipeline import Dataset, cached_rows, restrict_to_featured
+    from annamalai_train.dataset import Dataset, cached_rows, restrict_to_featured
 
     (tmp_path / "clean").mkdir()
     (tmp_path / "clean" / "clean_0001_256.npz").write_bytes(b"")
