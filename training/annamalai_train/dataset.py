@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from .audio import degrade, load_audio
 from .data import Clip, load_metadata, speaker_splits
 from .encoder import EncoderConfig, load_ct2_encoder
-from .features import Featurizer, OrtFeaturizer, extract, read_shards
+from .features import Featurizer, OrtFeaturizer, clip_rng, extract, read_shards
 from .ssl import SSLFeaturizer, load_ssl
 
 HERE = Path(__file__).resolve().parent.parent
@@ -134,3 +135,9 @@ def cached_rows(out_dir: Path, condition: str, n: int, shard: int = 256) -> np.n
         i = int(p.name[len(condition) + 1 : len(condition) + 5])
         have[i * shard : i * shard + shard] = True
     return have
+
+
+def segments_for(ds: Dataset, idx: np.ndarray, root: Path, cond: str, seed: int) -> np.ndarray:
+    """The clips' 5-s segments under a condition, degraded afresh with the seeds their cached features used."""
+    return np.stack([degrade(load_audio(root / ds.clips[i].file), cond, clip_rng(seed, cond, ds.clips[i].file))
+                     for i in idx])

@@ -5,8 +5,8 @@ export, quantisation check, parity, FLOPs, timing, report."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .audio import degrade, load_audio
-from .calibrate import CalibratedHead
+from .calibrate import CalibratedHead, Familiarity
 from .data import random_stratified_split
-from .dataset import Dataset, model_bin
-from .encoder import EncoderConfig, load_ct2_encoder
-from .export import (
-    dft_basis_in_graph,
-    export_base,
-    export_meta,
-    flops_per_segment,
-    quantize,
-    run_onnx,
-    store_fp16,
-    time_ms,
-    write_manifest,
-    write_parity,
-)
-from .features import Featurizer, OrtFeaturizer, clip_rng
+from .dataset import Dataset
+from .export import export_meta, quantize, time_ms
 from .labels import LABELS, N_LABELS
 from .levels import gain_segments, quiet_curve, sample
 from .loco import (
@@ -45,13 +31,24 @@ from .loco import (
     run_selection,
     strip,
 )
-from .models import MelStats, MLPHead, VectorGraph, WhisperGraph, WhisperHead
+from .models import MLPHead, WhisperHead
 from .report import write_report
-from .synth import synthetic_segments
-from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, scores, table, train_base
-from .yamnet import YamnetEmbedder, load_port, store_int8_born
+from .shipping import (
+    add_late_metrics,
+    base_graph,
+    clear_model_dir,
+    export_graph,
+    flops,
+    headline_metrics,
+    model_bytes,
+    model_files,
+    parity_check,
+    quantization_check,
+    shipped_onnx_test,
+    write_model_manifest,
+)
+from .train import Feats, bank_from, bases, fit_classifier, fit_meta, logits_of, scores, table
 
-MAX_MODEL_BYTES = 30 * 1024 * 1024
 SINGLE = "whisper alone"
 
 
@@ -205,78 +202,40 @@ def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: dict[str
     return out
 
 
-def segments_for(ds: Dataset, idx: np.ndarray, root: Path, cond: str, seed: int) -> np.ndarray:
-    return np.stack([degrade(load_audio(root / ds.clips[i].file), cond, clip_rng(seed, cond, ds.clips[i].file))
-                     for i in idx])
-
-
-def git_commit(repo: Path) -> str:
-    try:
-        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except subprocess.CalledProcessError:
-        return "uncommitted"
-
-
-EMB_DIM = {"whisper": 1024, "melstats": 242, "yamnet": 2048}
-
-
-def base_graph(kind: str, head: nn.Module, depth: int, cfg: dict[str, Any]) -> nn.Module:
-    """The exported graph of one base kind: raw audio [B, 80000] -> (logits, embedding)."""
-    ln = bool(cfg.get("loudness_norm", False))
-    if kind == "whisper":
-        return WhisperGraph(load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth)), head, ln).eval()
-    if kind == "melstats":
-        return VectorGraph(MelStats(ln), head).eval()  # type: ignore[arg-type]
-    if kind == "yamnet":
-        return VectorGraph(YamnetEmbedder(load_port()), head).eval()  # type: ignore[arg-type]
-    raise ValueError(kind)
-
-
-def export_graph(kind: str, graph: nn.Module, ex: Path, model_dir: Path) -> dict[str, Any]:
-    """fp32 export, then lossless storage shrinking: float16-born weights as float16, the DFT basis computed."""
-    fp32 = ex / f"{kind}-fp32.onnx"
-    export_base(graph, fp32, EMB_DIM[kind])
-    half = ex / f"{kind}-fp16.onnx"
-    n16 = store_fp16(fp32, half)
-    if kind == "yamnet":  # int8-born weights as int8 + DequantizeLinear
-        store_int8_born(half, half)
-    dft_basis_in_graph(half, model_dir / f"{kind}.onnx") or (model_dir / f"{kind}.onnx").write_bytes(half.read_bytes())
-    return {"fp16_initializers": n16}
-
-
-def shipped_logits(model_dir: Path, kinds: tuple[str, ...], stacked: bool, segs: np.ndarray) -> dict[str, np.ndarray]:
-    lg = {k: run_onnx(model_dir / f"{k}.onnx", segs)[0] for k in kinds}
-    lg["shipped"] = (run_onnx(model_dir / "meta.onnx", np.concatenate([lg[k] for k in kinds], axis=1))[0]
-                     if stacked else lg["whisper"])
-    return lg
-
-
 def save(res: dict[str, Any], rep_dir: Path) -> None:
     (rep_dir / "report.json").write_text(json.dumps(res, indent=1))
 
 
-def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
-    t_start = time.time()
-    # the heads are small MLPs: one intra-op thread; two ran them several times slower on a busy 2-core machine
-    torch.set_num_threads(1)
-    if cfg["encoder"].get("kind", "whisper") != "whisper":
-        raise NotImplementedError("export of the wav2vec2/WavLM recipe is not implemented; features and heads only")
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a run writes: its report folder, the cache, its export cache, and the model folder it ships to."""
+
+    rep_dir: Path
+    cache: Path
+    ex: Path
+    model_dir: Path
+
+
+def run_paths(cfg: dict[str, Any]) -> RunPaths:
+    """The run's folders, the report folder and the export cache created."""
     rid = cfg["run_id"]
-    rep_dir = Path(cfg["paths"]["reports"]) / rid
-    rep_dir.mkdir(parents=True, exist_ok=True)
     cache = Path(cfg["paths"]["cache"])
-    root = Path(cfg["paths"]["corpora"])
-    model_dir = Path(cfg["paths"]["model_dir"])
-    ex = cache / "export" / rid
-    ex.mkdir(parents=True, exist_ok=True)
-    res: dict[str, Any] = {"run_id": rid, "config": cfg}
-    bank = bank_from(ds.feats)
-    full = bank.by_kind["whisper"]
+    p = RunPaths(Path(cfg["paths"]["reports"]) / rid, cache, cache / "export" / rid, Path(cfg["paths"]["model_dir"]))
+    p.rep_dir.mkdir(parents=True, exist_ok=True)
+    p.ex.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def dev_test(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Clip indices of the dev speakers (folds 0..k-1) and of the held-out speakers (fold -1)."""
+    return np.flatnonzero(ds.fold >= 0), np.flatnonzero(ds.fold == -1)
+
+
+def data_summary(ds: Dataset) -> dict[str, Any]:
+    """The clips and speakers of each split; a speaker in both splits is an error."""
     y = ds.y
-    dev = np.flatnonzero(ds.fold >= 0)
-    test = np.flatnonzero(ds.fold == -1)
-    res["data"] = {
+    dev, test = dev_test(ds)
+    out = {
         "labelled_clips": int(len(y)), "dev_clips": int(len(dev)), "test_clips": int(len(test)),
         "dev_speakers": int(len(np.unique(ds.speaker[dev]))), "test_speakers": int(len(np.unique(ds.speaker[test]))),
         "test_speakers_by_corpus": {c: sorted(np.unique(ds.speaker[test][ds.corpus[test] == c]).tolist())
@@ -285,246 +244,248 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
                                       if ((ds.corpus == c) & (y == k)).any()} for c in np.unique(ds.corpus)},
     }
     assert not set(ds.speaker[dev]) & set(ds.speaker[test]), "speaker in two splits"
+    return out
 
-    res.update(previous_model_numbers(cfg))
+
+def carried_over(rep_dir: Path) -> dict[str, Any]:
+    """Results of an earlier pass of this run that are not recomputed (the per-speaker standardisation curve)."""
     prev = json.loads((rep_dir / "report.json").read_text()) if (rep_dir / "report.json").exists() else {}
-    if "per_speaker_standardisation" in prev:
-        res["per_speaker_standardisation"] = prev["per_speaker_standardisation"]
-    # the head recipe: chosen on leave-one-corpus-out folds first, speaker CV second (each recipe cached)
-    sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
-    sel = run_selection(cfg, sp, bank, cache / "loco" / rid, log)
-    res["selection"] = {**sel, "results": {n: strip(r) for n, r in sel["results"].items()}}
-    recipe = recipe_from(sel["results"][sel["chosen"]]["recipe"])
-    wmode, aug, depth = recipe.weighting, recipe.augment, recipe.depth
-    cfg = with_recipe(cfg, recipe)
-    conds = ("clean", "aug") if aug else ("clean",)
-    w = clip_weights(ds.corpus, ds.speaker, wmode)
-    bank.by_kind["whisper"] = np.ascontiguousarray(full[:, :depth])
-    save(res, rep_dir)
-    log(f"chosen recipe: {recipe}")
+    return {k: prev[k] for k in ("per_speaker_standardisation",) if k in prev}
 
-    # dev CV: out-of-fold logits of every base kind and every candidate combination; held-out speakers
+
+@dataclass(frozen=True)
+class Choice:
+    """The head recipe chosen on LOCO first, speaker CV second, and what follows from it."""
+
+    sel: dict[str, Any]  # run_selection's output (with arrays)
+    split: Split
+    recipe: Recipe
+    cfg: dict[str, Any]  # the config with the chosen recipe's head hyper-parameters
+    conds: tuple[str, ...]  # the feature conditions the heads train on
+    weights: np.ndarray  # per-clip training weights
+
+
+def choose_recipe(cfg: dict[str, Any], ds: Dataset, bank: Feats, paths: RunPaths) -> Choice:
+    """Every recipe on leave-one-corpus-out folds and speaker CV (each recipe cached), and the choice."""
+    sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
+    sel = run_selection(cfg, sp, bank, paths.cache / "loco" / cfg["run_id"], log)
+    recipe = recipe_from(sel["results"][sel["chosen"]]["recipe"])
+    return Choice(sel, sp, recipe, with_recipe(cfg, recipe), ("clean", "aug") if recipe.augment else ("clean",),
+                  clip_weights(ds.corpus, ds.speaker, recipe.weighting))
+
+
+def selection_summary(sel: dict[str, Any]) -> dict[str, Any]:
+    return {**sel, "results": {n: strip(r) for n, r in sel["results"].items()}}
+
+
+def keep_blocks(bank: Feats, depth: int) -> None:
+    """The Whisper features of the chosen encoder depth only (the first `depth` blocks' pooled layers)."""
+    bank.by_kind["whisper"] = np.ascontiguousarray(bank.by_kind["whisper"][:, :depth])
+
+
+@dataclass(frozen=True)
+class Trained:
+    """Base models and candidate combinations on dev CV, with their held-out-speaker logits (checkpointed)."""
+
+    main: dict[str, Any]  # with_bases output plus "candidates"
+    kinds: tuple[str, ...]
+    evals: dict[str, tuple[np.ndarray, str]]  # held-out-speaker sets: name -> (clips, condition)
+    key: str  # the settings the checkpoints depend on
+    cands: dict[str, dict[str, Any]]  # the candidates whose base kinds are all configured
+
+
+def train_candidates(choice: Choice, ds: Dataset, bank: Feats, paths: RunPaths) -> Trained:
+    """Dev CV: out-of-fold logits of every base kind and every candidate combination; held-out speakers."""
+    cfg, y = choice.cfg, ds.y
+    dev, test = dev_test(ds)
     kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
     evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]
                                                 if c in ds.feats and np.isin(test, ds.feats[c][0]).all()}}
-    ckpt = ex / "main.pt"
-    key = f"{recipe.key()},clips={len(y)},rows={len(bank.clip)}"  # a partial cache's models are not the full run's
-    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, w, dev, ds.fold[dev], evals, cfg, cfg["seed"], conds, ks),
-                      key)
+    ckpt = paths.ex / "main.pt"
+    key = f"{choice.recipe.key()},clips={len(y)},rows={len(bank.clip)}"  # a partial cache's models are not the full run's
+    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, choice.weights, dev, ds.fold[dev], evals, cfg, cfg["seed"],
+                                                    choice.conds, ks), key)
     n_cands = len(main.get("candidates", {}))
     add_candidates(main, y[dev], ds.fold[dev], cfg, kinds)
     if len(main["candidates"]) != n_cands:
         torch.save(main, ckpt)
     cands: dict[str, dict[str, Any]] = {n: c for n, c in main["candidates"].items()
                                         if all(k in kinds for k in c["kinds"])}
-    dev_scores = {n: {**scores(y[dev], c["oof"]), "corpus_mean_weighted_f1": corpus_mean_wf1(y[dev], c["oof"], ds.corpus[dev])}
-                  for n, c in cands.items()}
+    return Trained(main, kinds, evals, key, cands)
+
+
+@dataclass(frozen=True)
+class Combination:
+    """What ships, chosen among the candidates, and the dev-CV scores it was chosen on."""
+
+    chosen: str
+    ship: dict[str, Any]
+    dev_scores: dict[str, dict[str, Any]]
+
+    @property
+    def stacked(self) -> bool:
+        return self.ship["meta"] is not None
+
+
+def choose_combination(cands: dict[str, dict[str, Any]], ds: Dataset) -> Combination:
     # the stacked ensembles have no LOCO score (it needs out-of-fold base logits inside every LOCO fold, five
     # times the LOCO cost), so under the LOCO criterion they are reported, not chosen
-    chosen = SINGLE
-    ship = cands[chosen]
-    stacked = ship["meta"] is not None
-    res["combination_selection"] = {
+    y, (dev, _) = ds.y, dev_test(ds)
+    dev_scores = {n: {**scores(y[dev], c["oof"]), "corpus_mean_weighted_f1": corpus_mean_wf1(y[dev], c["oof"], ds.corpus[dev])}
+                  for n, c in cands.items()}
+    return Combination(SINGLE, cands[SINGLE], dev_scores)
+
+
+def combination_summary(combo: Combination) -> dict[str, Any]:
+    return {"combination_selection": {
         "criterion": "LOCO first: only the Whisper head has LOCO scores (the stacked ensembles' LOCO would need "
                      "out-of-fold base logits inside every LOCO fold, 5x its cost, not run); their dev speaker-CV "
-                     "and held-out-speaker scores are reported beside it", "dev_cv": dev_scores, "chosen": chosen}
-    log(f"combination: {chosen}; {dev_scores}")
-    res["columns"] = list(kinds) + [n for n in cands if n != SINGLE]
-    res["shipped_column"] = "whisper" if chosen == SINGLE else chosen
+                     "and held-out-speaker scores are reported beside it", "dev_cv": combo.dev_scores,
+        "chosen": combo.chosen}}
+
+
+def columns(combo: Combination, trained: Trained) -> dict[str, Any]:
+    return {"columns": list(trained.kinds) + [n for n in trained.cands if n != SINGLE],
+            "shipped_column": "whisper" if combo.chosen == SINGLE else combo.chosen}
+
+
+def score_tables(trained: Trained, combo: Combination, ds: Dataset) -> dict[str, Any]:
+    """Dev CV (out of fold) and held-out speakers under every condition: every base kind and every stacked candidate."""
+    y, (dev, test) = ds.y, dev_test(ds)
 
     def cols(per_kind: dict[str, np.ndarray], name: str | None) -> dict[str, np.ndarray]:
         d = dict(per_kind)
-        for n, c in cands.items():
+        for n, c in trained.cands.items():
             if n != SINGLE:
                 d[n] = c["oof"] if name is None else c["eval"][name]
         return d
 
-    oof_all = cols(main["oof"], None)
-    res["dev_cv"] = table(y[dev], oof_all, ds.corpus[dev])
-    res["dev_cv"]["corpus_mean_weighted_f1"] = {k: corpus_mean_wf1(y[dev], v, ds.corpus[dev]) for k, v in oof_all.items()}
-    res["test"] = {}
-    for name in evals:
-        d = cols(main["eval"][name], name)
+    oof_all = cols(trained.main["oof"], None)
+    dev_cv = table(y[dev], oof_all, ds.corpus[dev])
+    dev_cv["corpus_mean_weighted_f1"] = {k: corpus_mean_wf1(y[dev], v, ds.corpus[dev]) for k, v in oof_all.items()}
+    out: dict[str, Any] = {"dev_cv": dev_cv, "test": {}}
+    for name in trained.evals:
+        d = cols(trained.main["eval"][name], name)
         t = table(y[test], d, ds.corpus[test])
         t.update({f"lang:{k}": v for k, v in table(y[test], d, ds.language[test]).items() if k.startswith("by:")})
         t["corpus_mean_weighted_f1"] = {k: corpus_mean_wf1(y[test], v, ds.corpus[test]) for k, v in d.items()}
-        res["test"][name] = t
-    shipped_test = ship["eval"]["test_clean"]
-    res["test_logits_clean_shipped"] = shipped_test.tolist()
-    save(res, rep_dir)
+        out["test"][name] = t
+    out["test_logits_clean_shipped"] = combo.ship["eval"]["test_clean"].tolist()
+    return out
+
+
+def calibrate(choice: Choice, head: WhisperHead, bank: Feats, ds: Dataset, test_logits: np.ndarray,
+              ) -> tuple[Familiarity, dict[str, Any]]:
+    """The familiarity measure of the final head and the confidence study (colour bands, ECE) around it."""
+    dev, test = dev_test(ds)
+    fam = fit_familiarity(head, bank, dev, choice.recipe.depth)
+    test_x = bank.x("whisper", bank.lookup(test, "clean"))
+    return fam, calibration_study(choice.sel, choice.split, test_logits, familiarity(head, fam, test_x))
+
+
+def export_model(choice: Choice, trained: Trained, combo: Combination, head: WhisperHead, fam: Familiarity,
+                 ab: dict[str, float], paths: RunPaths, model_dir: Path) -> tuple[dict[str, nn.Module], dict[str, Any]]:
+    """The shipped combination's graphs (the Whisper head calibrated inside its graph), exported into model_dir."""
+    graphs = {k: base_graph(k, CalibratedHead(head, fam, ab["a"], ab["b"]) if k == "whisper" else trained.main["models"][k],
+                            choice.recipe.depth, choice.cfg) for k in combo.ship["kinds"]}
+    exported = {k: export_graph(k, g, paths.ex, model_dir) for k, g in graphs.items()}
+    if combo.stacked:
+        export_meta(combo.ship["meta"], model_dir / "meta.onnx", 9 * len(combo.ship["kinds"]))
+    return graphs, exported
+
+
+def quiet_speech(model_dir: Path, ds: Dataset, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The shipped Whisper graph on the same held-out-speaker clips made 0..40 dB quieter."""
+    _, test = dev_test(ds)
+    files = [c.file for c in ds.clips]
+    q = sample(test, int(cfg.get("quiet_clips", 200)), cfg["seed"])
+    return {"n": int(len(q)), **quiet_curve(model_dir / "whisper.onnx",
+                                            gain_segments([files[i] for i in q], Path(cfg["paths"]["corpora"]), cfg["seed"]),
+                                            ds.y[q])}
+
+
+def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
+    """Each step's results go into res and report.json as they come, so an interrupted run shows how far it got."""
+    t_start = time.time()
+    # the heads are small MLPs: one intra-op thread; two ran them several times slower on a busy 2-core machine
+    torch.set_num_threads(1)
+    if cfg["encoder"].get("kind", "whisper") != "whisper":
+        raise NotImplementedError("export of the wav2vec2/WavLM recipe is not implemented; features and heads only")
+    paths = run_paths(cfg)
+    res: dict[str, Any] = {"run_id": cfg["run_id"], "config": cfg}
+    bank = bank_from(ds.feats)
+    dev, test = dev_test(ds)
+    res["data"] = data_summary(ds)
+    res.update(previous_model_numbers(cfg))
+    res.update(carried_over(paths.rep_dir))
+
+    choice = choose_recipe(cfg, ds, bank, paths)
+    cfg = choice.cfg
+    res["selection"] = selection_summary(choice.sel)
+    keep_blocks(bank, choice.recipe.depth)
+    save(res, paths.rep_dir)
+    log(f"chosen recipe: {choice.recipe}")
+
+    trained = train_candidates(choice, ds, bank, paths)
+    combo = choose_combination(trained.cands, ds)
+    res.update(combination_summary(combo))
+    log(f"combination: {combo.chosen}; {combo.dev_scores}")
+    res.update(columns(combo, trained))
+    res.update(score_tables(trained, combo, ds))
+    shipped_test = combo.ship["eval"]["test_clean"]
+    save(res, paths.rep_dir)
     log(f"held-out clean: {res['test']['test_clean'][res['shipped_column']]}")
 
-    # export the chosen combination (and nothing else: stale files of an earlier choice are removed); a model that
-    # does not pass the ship gate is exported beside the cache instead, models/default stays as it is
+    # a model that does not pass the ship gate is exported beside the cache instead, models/default stays as it is
     res["ship_gate"] = ship_gate(res, cfg)
     log(f"ship gate: {res['ship_gate']}")
-    if not res["ship_gate"]["ship"]:
-        model_dir = ex / "not-shipped"
-    head_a = main["models"]["whisper"]
+    model_dir = paths.model_dir if res["ship_gate"]["ship"] else paths.ex / "not-shipped"
+    head_a = trained.main["models"]["whisper"]
     res["layer_weights"] = torch.softmax(head_a.layer_logits.detach(), 0).tolist()
-    model_dir.mkdir(parents=True, exist_ok=True)
-    for old in [*model_dir.glob("*.onnx"), model_dir / "parity.json", model_dir / "parity-input.f32"]:
-        old.unlink(missing_ok=True)
-    test_x = bank.x("whisper", bank.lookup(test, "clean"))
-    fam = fit_familiarity(head_a, bank, dev, depth)
-    res["calibration"] = calibration_study(sel, sp, main["eval"]["test_clean"]["whisper"],
-                                           familiarity(head_a, fam, test_x))
+    clear_model_dir(model_dir)
+    fam, res["calibration"] = calibrate(choice, head_a, bank, ds, trained.main["eval"]["test_clean"]["whisper"])
     ab = res["calibration"]["params"]["familiarity temperature"]
-    save(res, rep_dir)
+    save(res, paths.rep_dir)
     log(f"calibration: {ab}")
-    graphs = {k: base_graph(k, CalibratedHead(head_a, fam, ab["a"], ab["b"]) if k == "whisper" else main["models"][k],
-                            depth, cfg) for k in ship["kinds"]}
-    res["export"] = {k: export_graph(k, g, ex, model_dir) for k, g in graphs.items()}
-    if stacked:
-        export_meta(ship["meta"], model_dir / "meta.onnx", 9 * len(ship["kinds"]))
+    graphs, res["export"] = export_model(choice, trained, combo, head_a, fam, ab, paths, model_dir)
 
-    # int8 check on validation speakers (fold 0): head trained on the other folds, fp32 vs int8 encoder features
-    enc = graphs["whisper"].encoder
-    ln = bool(cfg.get("loudness_norm", False))
-    ftag = f"b{depth}" + ("-ln" if ln else "")
-    featq = cache / f"featurizer-{ftag}-int8.onnx"
-    qa = OrtFeaturizer(Featurizer(enc, ln), cache / f"featurizer-{ftag}.onnx")  # exports the fp32 featurizer once
-    quantize(cache / f"featurizer-{ftag}.onnx", featq)
-    qa = OrtFeaturizer(Featurizer(enc, ln), featq)
-    v0 = dev[ds.fold[dev] == 0]
-    m0 = train_base("whisper", bank, dev[ds.fold[dev] != 0], y, w, cfg, cfg["seed"], conds)
-    segs = segments_for(ds, v0, root, "clean", cfg["seed"])
-    fq = np.concatenate([qa(torch.from_numpy(segs[i : i + 4]))[0].numpy() for i in range(0, len(segs), 4)])
-    s32 = scores(y[v0], logits_of(m0, bank.x("whisper", bank.lookup(v0, "clean"))))
-    s8 = scores(y[v0], logits_of(m0, torch.from_numpy(fq)))
-    drop = s32["weighted_f1"] - s8["weighted_f1"]
-    # int8 also needs config consent: dynamic int8 outputs drift between onnxruntime releases (see config)
-    use_q = drop <= cfg["quantize_max_f1_drop"] and cfg["int8"]["ship"]
-    res["quantization"] = {"validation": "dev fold 0 speakers, whisper head trained on the other folds",
-                           "fp32": s32, "int8": s8, "weighted_f1_drop": drop, "shipped_int8": bool(use_q),
-                           "note": cfg["int8"]["why"]}
+    res["quantization"] = quantization_check(cfg, ds, bank, dev, choice.weights, choice.conds, graphs["whisper"].encoder,
+                                             choice.recipe.depth)
+    use_q = bool(res["quantization"]["shipped_int8"])
     log(f"quantization: {res['quantization']}")
     if use_q:
-        quantize(ex / "whisper-fp32.onnx", model_dir / "whisper.onnx")
-    files = [f"{k}.onnx" for k in ship["kinds"]] + (["meta.onnx"] if stacked else [])
-    res["model_bytes"] = {f: (model_dir / f).stat().st_size for f in files}
-    res["model_bytes"]["total"] = sum(res["model_bytes"].values())
-    if res["model_bytes"]["total"] > MAX_MODEL_BYTES:
-        raise RuntimeError(f"model files total {res['model_bytes']['total']} bytes, over the 30 MB budget")
-
-    # the shipped files end to end on held-out speakers, every condition (audio degraded afresh, same seeds)
-    res["shipped_onnx_test"] = {}
-    for name, (clips, cond) in evals.items():
-        lg = shipped_logits(model_dir, ship["kinds"], stacked, segments_for(ds, clips, root, cond, cfg["seed"]))
-        res["shipped_onnx_test"][name] = table(y[test], lg, ds.corpus[test])
-        log(f"shipped onnx {name}: {res['shipped_onnx_test'][name]['shipped']}")
-    save(res, rep_dir)
-
-    # parity (PyTorch reference; onnxruntime's own output for an int8 graph)
-    audio = synthetic_segments()
-    with torch.no_grad():
-        ref = {k: g(torch.from_numpy(audio))[0].numpy() for k, g in graphs.items()}
-    ort_out = {k: run_onnx(model_dir / f"{k}.onnx", audio)[0] for k in ship["kinds"]}
-    if use_q:
-        ref["whisper"] = ort_out["whisper"]
-    res["parity_python"] = {f"{k}_ort_vs_reference": float(np.abs(ort_out[k] - ref[k]).max()) for k in ship["kinds"]}
-    meta_ref = None
-    if stacked:
-        mi = np.concatenate([ref[k] for k in ship["kinds"]], axis=1).astype(np.float32)
-        with torch.no_grad():
-            meta_ref = ship["meta"](torch.from_numpy(mi)).numpy()
-        res["parity_python"]["meta_ort_vs_reference"] = float(np.abs(run_onnx(model_dir / "meta.onnx", mi)[0] - meta_ref).max())
-    write_parity(model_dir, audio, ref, meta_ref,
-                 {f: "onnxruntime-python (int8 graph)" if (f == "whisper.onnx" and use_q) else "pytorch-fp32" for f in files})
-    for k in ship["kinds"]:
-        for bsz in (1, 3, 16):  # dynamic batch
-            run_onnx(model_dir / f"{k}.onnx", np.zeros((bsz, 80000), np.float32), batch=bsz)
-
-    res["flops_per_segment"] = {f"{k}.onnx": flops_per_segment(g) for k, g in graphs.items()}
-    if stacked:
-        res["flops_per_segment"]["meta.onnx"] = flops_per_segment(ship["meta"], 9 * len(ship["kinds"]))
-    res["flops_per_segment"]["total"] = sum(res["flops_per_segment"].values())
-    res["timing_ms_per_segment"] = time_ms([model_dir / f for f in files], len(ship["kinds"]))
+        quantize(paths.ex / "whisper-fp32.onnx", model_dir / "whisper.onnx")
+    files = model_files(combo.ship["kinds"], combo.stacked)
+    res["model_bytes"] = model_bytes(model_dir, files)
+    res["shipped_onnx_test"] = shipped_onnx_test(model_dir, combo.ship["kinds"], combo.stacked, trained.evals, ds, test,
+                                                 cfg, log)
+    save(res, paths.rep_dir)
+    res["parity_python"] = parity_check(model_dir, graphs, combo.ship, use_q, files)
+    res["flops_per_segment"] = flops(graphs, combo.ship)
+    res["timing_ms_per_segment"] = time_ms([model_dir / f for f in files], len(combo.ship["kinds"]))
     res["train_time_s"] = time.time() - t_start
-    verify = json.loads((cache / "verify.json").read_text()) if (cache / "verify.json").exists() else {}
+    verify = json.loads((paths.cache / "verify.json").read_text()) if (paths.cache / "verify.json").exists() else {}
     res["weights_verification"] = verify
-    save(res, rep_dir)
-    write_report(res, rep_dir, ds, y[test], shipped_test)
-
-    sc = res["shipped_column"]
-    headline = {
-        "split": (f"held-out speakers ({res['data']['test_speakers']} speakers, {len(test)} clips, 8 corpora; "
-                  "TESS not in test), clean 5-s windows"),
-        "combination": chosen,
-        "weighted_f1": res["test"]["test_clean"][sc]["weighted_f1"],
-        "accuracy": res["test"]["test_clean"][sc]["accuracy"],
-        "macro_f1": res["test"]["test_clean"][sc]["macro_f1"],
-        **({"weighted_f1_opus32": res["test"]["test_opus32"][sc]["weighted_f1"]} if "test_opus32" in res["test"] else {}),
-        **({"weighted_f1_noise10db": res["test"]["test_noise10"][sc]["weighted_f1"]}
-           if "test_noise10" in res["test"] else {}),
-        "shipped_onnx_weighted_f1": {n: t["shipped"]["weighted_f1"] for n, t in res["shipped_onnx_test"].items()},
-        "dev_cv_weighted_f1": dev_scores[chosen]["weighted_f1"],
-        "ms_per_segment_onnxruntime_2_threads": res["timing_ms_per_segment"]["total"],
-        "flops_per_segment": res["flops_per_segment"]["total"],
-        "report": f"training/reports/{rid}/report.md",
-    }
-    base_entries = [{"name": k, "file": f"{k}.onnx", "input": "audio", "logits_output": "logits",
-                     "embedding_output": "embedding", "quantized": bool(use_q and k == "whisper")}
-                    for k in ship["kinds"]]
-    repo = Path(cfg["paths"]["model_dir"]).parent.parent
-    write_manifest(model_dir, base_entries, stacked, {
-        "id": "annamalai-whisper" + ("-ensemble" if stacked else ""),
-        "version": str(cfg.get("model_version", "2.0.0")),
-        "name": f"Whisper base ({depth} blocks)" + (f" + {ship['kinds'][1]}, stacked" if stacked else " + emotion head"),
-        "metrics": headline,
-        "provenance": {
-            "weights": {"source": verify.get("source"), "sha256": verify.get("model_bin_sha256"),
-                        "verification": {k: verify.get(k) for k in ("mel_filters_max_abs_diff_vs_openai_whisper",
-                                                                   "logmel_max_abs_diff_vs_torch_stft",
-                                                                   "encoder_5s_vs_ctranslate2")},
-                        "encoder_blocks_kept": depth, "positions": 250},
-            "data": "11 acted corpora in ../shared/corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, "
-                    "emotiontts, ASED, TurEV-DB, AESDD, SAVEE); no corpus audio ships",
-            "recipe": str(res["selection"]["chosen"]),
-            "loudness_normalisation": "in the graph, before the log-mel front end (loudest 20 % of 25-ms frames "
-                                      "to -20 dBFS, gain at most +50 dB)" if cfg.get("loudness_norm") else "none",
-            "confidence": "logits divided by softplus(a + b * familiarity) inside the graph (familiarity: log mean "
-                          "squared residual of the standardised embedding off the top 64 principal directions of the "
-                          "training embeddings), fitted on LOCO and speaker-CV held-out predictions: "
-                          + json.dumps(res["calibration"]["params"]["familiarity temperature"]),
-            "bored": "only EmoDB (German) has 'bored'",
-            "untrained": {"question": "no clips in any corpus"},
-            "training_run": rid, "git_commit": git_commit(repo),
-            "corpus_weighting": wmode, "augmentation": aug,
-        },
-        "licence": {
-            "weights": "MIT (OpenAI Whisper)" + ("; YAMNet Apache-2.0" if "yamnet" in ship["kinds"] else ""),
-            "data": "RAVDESS CC BY-NC-SA 4.0; TESS CC BY-NC-ND 4.0; EmoDB research use; Indian EmoSpeech and "
-                    "emotiontts CC BY-NC-SA 4.0; TurEV-DB CC BY-NC-ND 4.0 (README); SAVEE research use; EMOVO, "
-                    "BAVED, ASED, AESDD no licence stated (research use only)",
-            "use": "non-commercial only: the models are trained on non-commercial corpora",
-        },
-    })
+    save(res, paths.rep_dir)
+    write_report(res, paths.rep_dir, ds, ds.y[test], shipped_test)
+    write_model_manifest(model_dir, cfg, res, combo.ship, use_q, choice.recipe,
+                         headline_metrics(res, combo.chosen, len(test), combo.dev_scores[combo.chosen]["weighted_f1"]),
+                         verify)
     log(f"model exported in {time.time() - t_start:.0f}s; extra evaluations next")
+
     if "quiet_curve" not in res:
-        files = [c.file for c in ds.clips]
-        q = sample(test, int(cfg.get("quiet_clips", 200)), cfg["seed"])
-        res["quiet_curve"] = {"n": int(len(q)), **quiet_curve(model_dir / "whisper.onnx",
-                                                               gain_segments([files[i] for i in q], root, cfg["seed"]),
-                                                               y[q])}
-        save(res, rep_dir)
+        res["quiet_curve"] = quiet_speech(model_dir, ds, cfg)
+        save(res, paths.rep_dir)
     if cfg.get("random_protocol", True):
-        extra_evals(cfg, ds, bank, w, conds, kinds, res, ex, rep_dir, ship, key)
+        extra_evals(cfg, ds, bank, choice.weights, choice.conds, trained.kinds, res, paths.ex, paths.rep_dir, combo.ship,
+                    trained.key)
     if "per_speaker_standardisation" not in res and cfg.get("standardisation_curve", True):
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
     res["total_time_s"] = time.time() - t_start
-    save(res, rep_dir)
-    write_report(res, rep_dir, ds, y[test], shipped_test)
-    man = json.loads((model_dir / "manifest.json").read_text())
-    if "random_70_15_15" in res:
-        man["metrics"]["random_70_15_15_weighted_f1"] = res["random_70_15_15"][sc]["weighted_f1"]
-    chosen_sel = res["selection"]["results"][res["selection"]["chosen"]]
-    man["metrics"]["loco_mean_weighted_f1"] = chosen_sel["loco_mean"]
-    man["metrics"]["loco_weighted_f1"] = {g: t["weighted_f1"] for g, t in chosen_sel["loco"].items()}
-    man["metrics"]["quiet_top_emotion_unchanged"] = {g: v["top_emotion_unchanged"] for g, v in res["quiet_curve"].items()
-                                                     if g != "n"}
-    (model_dir / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+    save(res, paths.rep_dir)
+    write_report(res, paths.rep_dir, ds, ds.y[test], shipped_test)
+    add_late_metrics(model_dir, res)
     log(f"done in {time.time() - t_start:.0f}s")
 
 
