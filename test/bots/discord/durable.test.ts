@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discordRecovery } from '../../../src/bots/discord/recovery.ts';
 import { answerUnfinishedJobs } from '../../../src/bots/shared/restart-recovery.ts';
 import type { AnalysisStore } from '../../../src/core/ports.ts';
+import { expectAnsweredOnce, journalWithStoredResult } from '../../support/stored-result.ts';
 import { MemoryJobJournal, MemoryStorageMonitor } from '../../support/twins.ts';
 import { type Any, fixture, openWorld, type Running, startBot, type World } from './harness.ts';
 
@@ -208,51 +209,16 @@ describe('restart recovery of a job whose result was stored', () => {
     const { fake } = run;
     const user = fake.user('stored');
     const dm = fake.dmChannel(user);
-    const stored = await world.store.save({
+    const jobs = await journalWithStoredResult(world.store, {
       platform: 'discord',
       userId: user.id,
       channelId: dm,
       sourceName: 'earlier.ogg',
-      durationS: 5,
-      model: { id: 'm', version: '1' },
-      createdAt: new Date(),
-      outcome: {
-        status: 'ok',
-        segments: [
-          {
-            index: 0,
-            startS: 0,
-            endS: 5,
-            kind: 'speech',
-            band: 'green',
-            probabilities: { neutral: 0.9, sad: 0.1 },
-            top: [
-              { label: 'neutral', confidence: 0.9 },
-              { label: 'sad', confidence: 0.1 },
-            ],
-          },
-        ],
-      },
-    });
-    const jobs = new MemoryJobJournal();
-    const id = await jobs.open({
-      platform: 'discord',
-      userId: user.id,
       reply: JSON.stringify({ kind: 'message', channelId: dm, sourceMessageId: '1', messageId: '4242' }),
-      createdAt: new Date(),
     });
-    await jobs.setAnalysis(id, stored.id);
     const model = world.services.analyzer.classifier.info;
     const recovery = discordRecovery(run.bot.client, model, run.bot.logger, FAST_RETRY);
-    const deps = { jobs, store: world.store, log: run.bot.logger };
-    expect(await answerUnfinishedJobs(await jobs.unfinished('discord'), deps, recovery)).toEqual({
-      answered: 1,
-      failed: 0,
-    });
-    expect(await answerUnfinishedJobs(await jobs.unfinished('discord'), deps, recovery)).toEqual({
-      answered: 0,
-      failed: 0,
-    });
+    await expectAnsweredOnce('discord', { jobs, store: world.store, log: run.bot.logger }, recovery);
     const edits = fake.channelRequests(dm).filter((r) => r.method === 'PATCH');
     expect(edits).toHaveLength(1);
     expect(edits[0]?.path).toMatch(/\/messages\/4242$/);

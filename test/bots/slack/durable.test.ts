@@ -1,8 +1,8 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { answerUnfinishedJobs } from '../../../src/bots/shared/restart-recovery.ts';
 import { slackRecovery } from '../../../src/bots/slack/recovery.ts';
 import { createLogger } from '../../../src/log.ts';
+import { expectAnsweredOnce, journalWithStoredResult } from '../../support/stored-result.ts';
 import { MemoryJobJournal, MemoryStorageMonitor } from '../../support/twins.ts';
 import {
   blocksText,
@@ -158,51 +158,16 @@ describe('accepted work and restart recovery (job journal)', () => {
   it('after a restart, "Analyzing…" of a job whose result was stored is updated into that result, once, with its chart', async () => {
     h = await startHarness();
     const harness = h;
-    const stored = await harness.store.save({
+    const jobs = await journalWithStoredResult(harness.store, {
       platform: 'slack',
       userId: 'U0ALICE',
       channelId: 'D0ALICE',
       sourceName: 'earlier.m4a',
-      durationS: 5,
-      model: { id: 'm', version: '1' },
-      createdAt: new Date(),
-      outcome: {
-        status: 'ok',
-        segments: [
-          {
-            index: 0,
-            startS: 0,
-            endS: 5,
-            kind: 'speech',
-            band: 'green',
-            probabilities: { neutral: 0.9, sad: 0.1 },
-            top: [
-              { label: 'neutral', confidence: 0.9 },
-              { label: 'sad', confidence: 0.1 },
-            ],
-          },
-        ],
-      },
-    });
-    const jobs = new MemoryJobJournal();
-    const id = await jobs.open({
-      platform: 'slack',
-      userId: 'U0ALICE',
       reply: JSON.stringify({ channel: 'D0ALICE', threadTs: '1.000100', ts: '2.000100' }),
-      createdAt: new Date(),
     });
-    await jobs.setAnalysis(id, stored.id);
     const model = (await sharedClassifier()).info;
     const recovery = slackRecovery(harness.bot.app.client, model, createLogger('error'), FAST_RETRY);
-    const deps = { jobs, store: harness.store, log: createLogger('error') };
-    expect(await answerUnfinishedJobs(await jobs.unfinished('slack'), deps, recovery)).toEqual({
-      answered: 1,
-      failed: 0,
-    });
-    expect(await answerUnfinishedJobs(await jobs.unfinished('slack'), deps, recovery)).toEqual({
-      answered: 0,
-      failed: 0,
-    });
+    await expectAnsweredOnce('slack', { jobs, store: harness.store, log: createLogger('error') }, recovery);
     const updates = harness.fake.callsOf('chat.update');
     expect(updates).toHaveLength(1);
     expect(updates[0]?.args.ts).toBe('2.000100');
