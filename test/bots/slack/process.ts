@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { FakeSlack } from './fake-slack.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { FakeSlack } from './fake-slack.ts';
 import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL } from './harness.ts';
 
 /** `npm run start:slack` as a process on `db`, its combined output. */
@@ -31,4 +35,32 @@ export function startSlackProcess(
   child.stderr?.on('data', (d) => (out.text += String(d)));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return { child, out, exited };
+}
+
+/**
+ * For tests that run the app as real processes: `setUp` gives each test a fresh fake Slack and a scratch
+ * folder (named from `prefix`); after each test every process `start`ed is killed, the fake closed and the
+ * folder removed, whether the test passed or not.
+ */
+export function useSlackProcesses(prefix: string) {
+  let children: ChildProcess[] = [];
+  let fake: FakeSlack | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    children = [];
+    await fake?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    fake = undefined;
+    dir = undefined;
+  });
+  return {
+    async setUp(): Promise<{ fake: FakeSlack; dir: string }> {
+      fake = await FakeSlack.start();
+      dir = mkdtempSync(join(tmpdir(), prefix));
+      return { fake, dir };
+    },
+    start: (f: FakeSlack, db: string, env: Record<string, string> = {}) =>
+      startSlackProcess(f, db, children, env),
+  };
 }

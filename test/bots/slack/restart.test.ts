@@ -1,31 +1,15 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from './fake-slack.ts';
+import { describe, expect, it } from 'vitest';
 import { BOT_TOKEN, fileMessage, slackFile } from './harness.ts';
-import { startSlackProcess } from './process.ts';
+import { useSlackProcesses } from './process.ts';
 
-let children: ChildProcess[] = [];
-let fake: FakeSlack | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children = [];
-  await fake?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fake = undefined;
-  dir = undefined;
-});
+const processes = useSlackProcesses('annamalai-slack-restart-');
 
 describe('kill -9 mid-analysis, restart on the same database (real processes)', () => {
   it('"Analyzing…" is updated exactly once into the restart message, and Slack\'s redelivery of the event after the restart is dropped', async () => {
-    fake = await FakeSlack.start();
-    const f = fake;
-    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-restart-'));
+    const { fake: f, dir } = await processes.setUp();
     const db = join(dir, 'bot.db');
-    const first = startSlackProcess(f, db, children);
+    const first = processes.start(f, db);
     await f.waitFor(() => /Slack app started/.test(first.out.text), 20_000, 'the app to connect');
 
     f.fileDelayMs = 60_000; // the download hangs: the job is in flight
@@ -40,7 +24,7 @@ describe('kill -9 mid-analysis, restart on the same database (real processes)', 
     await first.exited;
     f.fileDelayMs = 0;
 
-    const second = startSlackProcess(f, db, children);
+    const second = processes.start(f, db);
     await f.waitFor(
       () => /answered work left unfinished by the last run/.test(second.out.text),
       20_000,

@@ -1,37 +1,22 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSlack } from './fake-slack.ts';
+import { describe, expect, it } from 'vitest';
 import { fileMessage, slackFile } from './harness.ts';
-import { startSlackProcess } from './process.ts';
+import { useSlackProcesses } from './process.ts';
 
-let children: ChildProcess[] = [];
-let fake: FakeSlack | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children = [];
-  await fake?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fake = undefined;
-  dir = undefined;
-});
+const processes = useSlackProcesses('annamalai-slack-lost-');
 
 describe('the database directory deleted while the app runs (real process)', () => {
   it('logs it loudly, tells the workspace owner once, and refuses new clips instead of analysing them', async () => {
-    fake = await FakeSlack.start();
-    const f = fake;
+    const { fake: f, dir } = await processes.setUp();
     f.on('users.list', () => ({
       ok: true,
       members: [{ id: 'U0OWNER', is_primary_owner: true }],
       response_metadata: { next_cursor: '' },
     }));
-    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-lost-'));
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
-    const app = startSlackProcess(f, join(dataDir, 'bot.db'), children);
+    const app = processes.start(f, join(dataDir, 'bot.db'));
     await f.waitFor(() => /Slack app started/.test(app.out.text), 20_000, 'the app to connect');
 
     rmSync(dataDir, { recursive: true, force: true });
