@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { DiscordBot } from '../src/bots/discord/bot.ts';
 import { loadDiscordConfig } from '../src/bots/discord/config.ts';
 import { openServices } from '../src/compose.ts';
@@ -10,7 +9,7 @@ import { createLogger } from '../src/log.ts';
 import { SqliteSettingsStore } from '../src/storage/settings-store.ts';
 import { FakeDiscord } from '../test/bots/discord/fake-discord/server.ts';
 import { benchModelDir, loopedSample, machine, modelUsed, quantile } from './support.ts';
-import { voiceNote } from './voice-note.ts';
+import { secondsToResult } from './voice-note.ts';
 
 const SECONDS = 60;
 const RUNS = Number(process.env.DISCORD_BENCH_RUNS ?? 10);
@@ -51,19 +50,8 @@ const bot = new DiscordBot({
 });
 await bot.start();
 
-async function once(): Promise<number> {
-  const { dm, message } = voiceNote(fake, `bench-${Math.random()}`, note, SECONDS);
-  const start = performance.now();
-  fake.sendMessage(message);
-  await fake.waitFor(
-    () =>
-      fake
-        .channelRequests(dm)
-        .find((r) => r.method === 'PATCH' && Array.isArray(r.body?.embeds) && r.body.embeds.length > 0),
-    120_000,
-    'the reply',
-  );
-  return (performance.now() - start) / 1000;
+function once(): Promise<number> {
+  return secondsToResult(fake, `bench-${Math.random()}`, note, SECONDS, 120_000);
 }
 
 await once(); // warm-up

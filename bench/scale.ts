@@ -15,7 +15,7 @@ import { spawnDiscordGateway, spawnWorker, testQueueSettings } from '../test/que
 import { startPostgres } from '../test/storage/postgres-server.ts';
 import { LABELS, MemoryClassifier, MemoryDecoder, pcm } from '../test/support/twins.ts';
 import { benchModelDir, loopedSample, machine, quantile } from './support.ts';
-import { voiceNote } from './voice-note.ts';
+import { secondsToResult } from './voice-note.ts';
 
 const SECONDS = 10;
 const NOTES = Number(process.env.SCALE_BENCH_NOTES ?? 40);
@@ -67,20 +67,7 @@ async function flood(workers: number, note: Uint8Array) {
   fake.setMaxListeners(0);
   await fake.listen();
   const gateway = await spawnDiscordGateway(fake, { url: settings.url, modelDir, token: 'bench-token' });
-  const answer = async (name: string) => {
-    const { dm, message } = voiceNote(fake, name, note, SECONDS);
-    const start = performance.now();
-    fake.sendMessage(message);
-    await fake.waitFor(
-      () =>
-        fake
-          .channelRequests(dm)
-          .find((r) => r.method === 'PATCH' && Array.isArray(r.body?.embeds) && r.body.embeds.length > 0),
-      600_000,
-      'the reply',
-    );
-    return (performance.now() - start) / 1000;
-  };
+  const answer = (name: string) => secondsToResult(fake, name, note, SECONDS, 600_000);
   await Promise.all(Array.from({ length: workers * 2 }, (_, i) => answer(`warm-${i}`)));
   const start = performance.now();
   const seconds = await Promise.all(Array.from({ length: NOTES }, (_, i) => answer(`user-${i}`)));

@@ -1,4 +1,5 @@
 // A user's voice message to the bot in their DM, as the Discord benchmarks send it through the fake Discord.
+import { performance } from 'node:perf_hooks';
 import type { FakeDiscord } from '../test/bots/discord/fake-discord/server.ts';
 
 /**
@@ -24,4 +25,29 @@ export function voiceNote(fake: FakeDiscord, name: string, bytes: Uint8Array, se
       attachments: [attachment],
     }),
   };
+}
+
+/**
+ * Sends a new user's voice note and waits for its result: seconds from sending until the bot edits the
+ * waiting reply into one with embeds (the analysis), at most `timeoutMs`.
+ */
+export async function secondsToResult(
+  fake: FakeDiscord,
+  name: string,
+  bytes: Uint8Array,
+  seconds: number,
+  timeoutMs: number,
+): Promise<number> {
+  const { dm, message } = voiceNote(fake, name, bytes, seconds);
+  const start = performance.now();
+  fake.sendMessage(message);
+  await fake.waitFor(
+    () =>
+      fake
+        .channelRequests(dm)
+        .find((r) => r.method === 'PATCH' && Array.isArray(r.body?.embeds) && r.body.embeds.length > 0),
+    timeoutMs,
+    'the reply',
+  );
+  return (performance.now() - start) / 1000;
 }
