@@ -1,9 +1,9 @@
 import type { ChatInputCommandInteraction, MessageContextMenuCommandInteraction } from 'discord.js';
 import { MessageFlags } from 'discord.js';
-import { runJob } from '../shared/job.ts';
-import { type AudioSource, attachmentDownload, pickAudio, toSource } from './attachments.ts';
-import { type DiscordContext, discordChecks, ephemeral } from './context.ts';
-import { MESSAGES, PLATFORM } from './messages.ts';
+import { analyzeAttachment } from './attachment-job.ts';
+import { type AudioSource, pickAudio, toSource } from './attachments.ts';
+import { type DiscordContext, ephemeral } from './context.ts';
+import { MESSAGES } from './messages.ts';
 import { outcomePayload } from './payload.ts';
 import { INTERACTION_TOKEN_MS, interactionSurface, TOKEN_MARGIN_MS } from './surfaces.ts';
 
@@ -42,40 +42,23 @@ async function analyzeForInteraction(
     log: ctx.log,
     retry: deps.replyRetry,
   });
-  await runJob(
-    ctx.pipeline,
+  await analyzeAttachment(
+    ctx,
     {
-      checks: discordChecks(ctx, {
-        speakerId,
-        requesterId: interaction.user.id,
-        guildId: interaction.guildId,
-        declaredSize: audio.size,
-      }),
-      journal: {
-        platform: PLATFORM,
-        userId: interaction.user.id,
-        reply: {
-          kind: 'interaction',
-          applicationId: interaction.applicationId,
-          token: interaction.token,
-          channelId: interaction.channelId,
-          userId: interaction.user.id,
-          createdAt: interaction.createdTimestamp,
-        },
-      },
       audio,
-      download: attachmentDownload(audio, {
-        maxBytes: deps.analyzer.limits.maxBytes,
-        hosts: deps.config.DISCORD_CDN_HOSTS,
-        timeoutMs: deps.config.bot.downloadTimeoutMs,
-      }),
-      context: {
-        platform: PLATFORM,
-        ...(interaction.guildId ? { workspaceId: interaction.guildId } : {}),
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      requesterId: interaction.user.id,
+      speakerId,
+      sourceId,
+      declaredSize: audio.size,
+      reply: {
+        kind: 'interaction',
+        applicationId: interaction.applicationId,
+        token: interaction.token,
         channelId: interaction.channelId,
-        userId: speakerId,
-        sourceId,
-        sourceName: audio.name,
+        userId: interaction.user.id,
+        createdAt: interaction.createdTimestamp,
       },
     },
     surface,

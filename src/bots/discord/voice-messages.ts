@@ -1,7 +1,7 @@
 import { type Message, MessageFlags } from 'discord.js';
-import { runJob } from '../shared/job.ts';
-import { attachmentDownload, pickAudio } from './attachments.ts';
-import { type DiscordContext, discordChecks } from './context.ts';
+import { analyzeAttachment } from './attachment-job.ts';
+import { pickAudio } from './attachments.ts';
+import type { DiscordContext } from './context.ts';
 import { PLATFORM } from './messages.ts';
 import { outcomePayload } from './payload.ts';
 import { messageSurface } from './surfaces.ts';
@@ -37,30 +37,17 @@ export async function onVoiceMessage(ctx: DiscordContext, message: Message): Pro
     log: ctx.log,
     retry: deps.replyRetry,
   });
-  await runJob(
-    ctx.pipeline,
+  await analyzeAttachment(
+    ctx,
     {
-      // The size is not checked here: a voice message's declared size was never refused before download.
-      checks: discordChecks(ctx, {
-        speakerId: message.author.id,
-        requesterId: message.author.id,
-        guildId: message.guildId,
-      }),
-      journal: { platform: PLATFORM, userId: message.author.id, reply: where },
       audio,
-      download: attachmentDownload(audio, {
-        maxBytes: deps.analyzer.limits.maxBytes,
-        hosts: deps.config.DISCORD_CDN_HOSTS,
-        timeoutMs: deps.config.bot.downloadTimeoutMs,
-      }),
-      context: {
-        platform: PLATFORM,
-        ...(message.guildId ? { workspaceId: message.guildId } : {}),
-        channelId: message.channelId,
-        userId: message.author.id,
-        sourceId: message.id,
-        sourceName: audio.name,
-      },
+      guildId: message.guildId,
+      channelId: message.channelId,
+      requesterId: message.author.id,
+      speakerId: message.author.id,
+      sourceId: message.id,
+      // No declared size: a voice message's declared size was never refused before download.
+      reply: where,
     },
     surface,
   );
