@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QueueSettings } from '../../src/queue/pg-boss/boss.ts';
+import { envWithoutDiscord, spawnNode } from '../support/processes.ts';
 
 /** Short timings so a killed worker's job moves on within seconds (pg-boss's heartbeat minimum is 10 s). */
 export function testQueueSettings(url: string, retryLimit = 2): QueueSettings {
@@ -114,31 +115,23 @@ export async function spawnDiscordGateway(
   fake: DiscordEndpoint,
   options: { readonly url: string; readonly modelDir: string; readonly token: string },
 ): Promise<{ readonly child: ChildProcess; readonly out: { text: string }; stop(): Promise<void> }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DISCORD_')));
-  const child = spawn(process.execPath, ['src/bots/discord/main.ts'], {
-    env: {
-      ...clean,
-      MODEL_DIR: options.modelDir,
-      DATABASE_URL: options.url,
-      QUEUE_URL: options.url,
-      QUEUE_HEARTBEAT_S: '10',
-      QUEUE_SUPERVISE_S: '1',
-      WORK_CONCURRENCY: '16',
-      WORK_QUEUE_MAX: '200',
-      RATE_LIMIT_USER_PER_MINUTE: '1000',
-      RATE_LIMIT_GUILD_PER_MINUTE: '1000',
-      LOG_LEVEL: 'info',
-      DISCORD_TOKEN: options.token,
-      DISCORD_APPLICATION_ID: fake.applicationId,
-      DISCORD_API_URL: fake.apiUrl,
-      DISCORD_CDN_HOSTS: fake.cdnHost,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, out, exited } = spawnNode('src/bots/discord/main.ts', {
+    ...envWithoutDiscord(),
+    MODEL_DIR: options.modelDir,
+    DATABASE_URL: options.url,
+    QUEUE_URL: options.url,
+    QUEUE_HEARTBEAT_S: '10',
+    QUEUE_SUPERVISE_S: '1',
+    WORK_CONCURRENCY: '16',
+    WORK_QUEUE_MAX: '200',
+    RATE_LIMIT_USER_PER_MINUTE: '1000',
+    RATE_LIMIT_GUILD_PER_MINUTE: '1000',
+    LOG_LEVEL: 'info',
+    DISCORD_TOKEN: options.token,
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_CDN_HOSTS: fake.cdnHost,
   });
-  const out = { text: '' };
-  child.stdout?.on('data', (c) => (out.text += String(c)));
-  child.stderr?.on('data', (c) => (out.text += String(c)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { envWithoutDiscord, killRunning, spawnNode } from '../../support/processes.ts';
 import { FakeDiscord } from './fake-discord/server.ts';
 import { type Any, fixture, TOKEN } from './harness.ts';
 
@@ -12,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let children: ChildProcess[] = [];
 let fake: FakeDiscord | undefined;
 afterEach(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killRunning(children);
   children = [];
   await fake?.close();
   fake = undefined;
@@ -20,27 +21,19 @@ afterEach(async () => {
 
 /** The real `npm start:discord` entry point as a process on `db`, its combined log text. */
 function startBot(f: FakeDiscord, db: string) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DISCORD_')));
-  const child = spawn(process.execPath, ['src/bots/discord/main.ts'], {
-    env: {
-      ...clean,
-      MODEL_DIR: 'test/fixtures/models/tiny',
-      INFERENCE_WORKERS: '1',
-      DATABASE_PATH: db,
-      LOG_LEVEL: 'info',
-      DISCORD_TOKEN: TOKEN,
-      DISCORD_APPLICATION_ID: f.applicationId,
-      DISCORD_API_URL: f.apiUrl,
-      DISCORD_CDN_HOSTS: f.cdnHost,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = spawnNode('src/bots/discord/main.ts', {
+    ...envWithoutDiscord(),
+    MODEL_DIR: 'test/fixtures/models/tiny',
+    INFERENCE_WORKERS: '1',
+    DATABASE_PATH: db,
+    LOG_LEVEL: 'info',
+    DISCORD_TOKEN: TOKEN,
+    DISCORD_APPLICATION_ID: f.applicationId,
+    DISCORD_API_URL: f.apiUrl,
+    DISCORD_CDN_HOSTS: f.cdnHost,
   });
-  children.push(child);
-  const out = { text: '' };
-  child.stdout?.on('data', (c) => (out.text += String(c)));
-  child.stderr?.on('data', (c) => (out.text += String(c)));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { child, out, exited };
+  children.push(started.child);
+  return started;
 }
 
 describe('kill -9 mid-analysis, then a restart on the same database (real processes)', () => {

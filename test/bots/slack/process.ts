@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { killRunning, spawnNode } from '../../support/processes.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL } from './harness.ts';
 
@@ -13,28 +14,21 @@ export function startSlackProcess(
   children: ChildProcess[],
   env: Record<string, string> = {},
 ) {
-  const child = spawn(process.execPath, ['src/bots/slack/main.ts'], {
-    env: {
-      ...process.env,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: f.apiUrl,
-      SLACK_TEST_FILE_HOST: f.host,
-      MODEL_DIR: FIXTURE_MODEL,
-      INFERENCE_DEVICE: 'cpu',
-      INFERENCE_WORKERS: '1',
-      DATABASE_PATH: db,
-      LOG_LEVEL: 'debug',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = spawnNode('src/bots/slack/main.ts', {
+    ...process.env,
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_APP_TOKEN: APP_TOKEN,
+    SLACK_API_URL: f.apiUrl,
+    SLACK_TEST_FILE_HOST: f.host,
+    MODEL_DIR: FIXTURE_MODEL,
+    INFERENCE_DEVICE: 'cpu',
+    INFERENCE_WORKERS: '1',
+    DATABASE_PATH: db,
+    LOG_LEVEL: 'debug',
+    ...env,
   });
-  children.push(child);
-  const out = { text: '' };
-  child.stdout?.on('data', (d) => (out.text += String(d)));
-  child.stderr?.on('data', (d) => (out.text += String(d)));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return { child, out, exited };
+  children.push(started.child);
+  return started;
 }
 
 /**
@@ -47,7 +41,7 @@ export function useSlackProcesses(prefix: string) {
   let fake: FakeSlack | undefined;
   let dir: string | undefined;
   afterEach(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killRunning(children);
     children = [];
     await fake?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
