@@ -3,7 +3,6 @@ cached features. Entry points and stages import it; it imports none of them."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,13 @@ import numpy as np
 import torch
 
 from .audio import degrade, load_audio
+from .config import Config
 from .data import Clip, load_metadata, speaker_splits
 from .encoder import EncoderConfig, load_ct2_encoder
 from .features import Featurizer, OrtFeaturizer, clip_rng, extract, read_shards
 from .ssl import SSLFeaturizer, load_ssl
 
 HERE = Path(__file__).resolve().parent.parent
-
-
-def load_config(path: Path) -> dict[str, Any]:
-    cfg: dict[str, Any] = json.loads(path.read_text())
-    for k, v in cfg["paths"].items():
-        cfg["paths"][k] = str((path.parent / v).resolve())
-    return cfg
 
 
 @dataclass
@@ -39,37 +32,36 @@ class Dataset:
     # condition -> (clip indices, {base kind: features})
 
 
-def model_bin(cfg: dict[str, Any]) -> Path:
-    return Path(cfg["paths"]["cache"]) / "whisper-base" / "model.bin"
+def model_bin(cfg: Config) -> Path:
+    return Path(cfg.paths.cache) / "whisper-base" / "model.bin"
 
 
-def feature_plan(cfg: dict[str, Any], ds: Dataset) -> list[tuple[str, np.ndarray]]:
+def feature_plan(cfg: Config, ds: Dataset) -> list[tuple[str, np.ndarray]]:
     """Which clips get features under which condition: every clip clean, held-out speakers under each
     test condition, a seeded share of dev clips augmented. Every featurizer uses this same plan."""
-    # shuffled (seeded) when cfg["shuffled_plan"]: any set of finished shards is then a random sample of the
+    # shuffled (seeded) when cfg.shuffled_plan: any set of finished shards is then a random sample of the
     # clips, so a partly extracted cache already supports measurements (build_dataset(partial=True))
-    shuffled = bool(cfg.get("shuffled_plan", False))
-    order = np.random.default_rng([cfg["seed"], 1]).permutation(len(ds.clips)) if shuffled else np.arange(len(ds.clips))
+    shuffled = bool(cfg.shuffled_plan)
+    order = np.random.default_rng([cfg.seed, 1]).permutation(len(ds.clips)) if shuffled else np.arange(len(ds.clips))
     plan: list[tuple[str, np.ndarray]] = [("clean", order)]
     test_idx = np.flatnonzero(ds.fold == -1)
-    if cfg["augment"]:  # before the test conditions: training and model choice need clean + aug only
+    if cfg.augment:  # before the test conditions: training and model choice need clean + aug only
         dev = np.flatnonzero(ds.fold >= 0)
-        rng = np.random.default_rng(cfg["seed"])
-        frac = float(cfg.get("augment_fraction", 1.0))
+        rng = np.random.default_rng(cfg.seed)
+        frac = float(1.0 if cfg.augment_fraction is None else cfg.augment_fraction)
         pick = rng.choice(dev, int(round(frac * len(dev))), replace=False)
         plan.append(("aug", pick if shuffled else np.sort(pick)))
-    for cond in cfg["conditions_test"]:
+    for cond in cfg.conditions_test:
         plan.append((cond, test_idx))
     return plan
 
 
-def build_dataset(cfg: dict[str, Any], with_features: bool = True, partial: bool = False) -> Dataset:
+def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False) -> Dataset:
     """The clips, their splits and (with_features) their cached features, extracting what is missing; partial: only
     the shards already on disk, extracting nothing (for measurements while an extraction runs)."""
-    clips = load_metadata(Path(cfg["paths"]["corpora"]))
+    clips = load_metadata(Path(cfg.paths.corpora))
     assign = speaker_splits(
-        clips, cfg["splits"]["test_frac"], cfg["splits"]["n_folds"], cfg["seed"], tuple(cfg["splits"]["no_test"]),
-        tuple(cfg["splits"].get("late", ())),
+        clips, cfg.splits.test_frac, cfg.splits.n_folds, cfg.seed, cfg.splits.no_test, cfg.splits.late or (),
     )
     ds = Dataset(
         clips=clips,
@@ -82,20 +74,20 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True, partial: bool
     if not with_features:
         return ds
     torch.set_num_threads(2)
-    cache = Path(cfg["paths"]["cache"])
-    kind = cfg["encoder"].get("kind", "whisper")
+    cache = Path(cfg.paths.cache)
+    kind = cfg.encoder.kind or "whisper"
     feat: Any
     if kind == "whisper":
-        nb = cfg["encoder"]["n_blocks"]
+        nb = cfg.encoder.n_blocks
         enc = load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=nb))
-        ln = bool(cfg.get("loudness_norm", False))
+        ln = bool(cfg.loudness_norm)
         tag = f"b{nb}" + ("-ln" if ln else "")  # features of a loudness-normalised front end are another cache
         feat = OrtFeaturizer(Featurizer(enc, ln), cache / f"featurizer-{tag}.onnx")
-        fdir = cache / "features" / f"{tag}-s{cfg['seed']}"
+        fdir = cache / "features" / f"{tag}-s{cfg.seed}"
     else:  # the seed recipe (wav2vec2 / WavLM), only with transformers and a local checkpoint
-        feat = SSLFeaturizer(load_ssl(kind, cfg["encoder"].get("local_dir")), cfg["encoder"]["layers"])
-        fdir = cache / "features" / f"{kind}-s{cfg['seed']}"
-    root = Path(cfg["paths"]["corpora"])
+        feat = SSLFeaturizer(load_ssl(kind, cfg.encoder.local_dir), list(cfg.encoder.layers or ()))
+        fdir = cache / "features" / f"{kind}-s{cfg.seed}"
+    root = Path(cfg.paths.corpora)
     for cond, idx in feature_plan(cfg, ds):
         if partial:
             have = cached_rows(fdir / cond, cond, len(idx))
@@ -105,10 +97,10 @@ def build_dataset(cfg: dict[str, Any], with_features: bool = True, partial: bool
             ds.feats[cond] = (idx[have], {"whisper": np.concatenate([p["a"] for p in z]),
                                           "melstats": np.concatenate([p["b"] for p in z])})
             continue
-        a, b = extract(feat, [clips[i].file for i in idx], root, cond, fdir / cond, cfg["seed"])
+        a, b = extract(feat, [clips[i].file for i in idx], root, cond, fdir / cond, cfg.seed)
         f = {"whisper": a, "melstats": b}
-        for kind in cfg.get("extra_bases", []):  # cached by their own extractors, same plan and shard layout
-            f[kind] = read_shards(cache / "features" / f"{kind}-s{cfg['seed']}" / cond, cond, len(idx), "y")
+        for kind in cfg.extra_bases or ():  # cached by their own extractors, same plan and shard layout
+            f[kind] = read_shards(cache / "features" / f"{kind}-s{cfg.seed}" / cond, cond, len(idx), "y")
         ds.feats[cond] = (idx, f)
     return restrict_to_featured(ds) if partial else ds
 

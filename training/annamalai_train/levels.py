@@ -10,7 +10,8 @@ import numpy as np
 
 from .audio import degrade, load_audio
 from .calibrate import by_group
-from .dataset import build_dataset, load_config
+from .config import load_config
+from .dataset import build_dataset
 from .export import run_onnx
 from .features import clip_rng
 from .train import predict_labels, scores
@@ -70,7 +71,7 @@ def main() -> None:
     a = ap.parse_args()
     cfg = load_config(Path(a.config))
     ds = build_dataset(cfg, False)
-    root, seed = Path(cfg["paths"]["corpora"]), int(cfg["seed"])
+    root, seed = Path(cfg.paths.corpora), cfg.seed
     files = [c.file for c in ds.clips]
     test = np.flatnonzero(ds.fold == -1)
     res: dict[str, Any] = {"model": a.model}

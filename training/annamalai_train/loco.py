@@ -15,7 +15,7 @@ Every recipe's results are cached (one .npz per recipe, keyed by its fields): re
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,9 @@ import numpy as np
 import torch
 
 from .calibrate import N_PCS, Familiarity, by_group, calibrated, fit_ab
+from .config import Config, load_config
 from .data import corpus_weights
-from .dataset import build_dataset, load_config
+from .dataset import build_dataset
 from .labels import N_LABELS
 from .models import WhisperHead
 from .report import calibration_lines
@@ -208,16 +209,16 @@ def strip(r: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in r.items() if k != "arrays"}
 
 
-def run_selection(cfg: dict[str, Any], sp: Split, bank: Feats, cache: Path, log: Any = print) -> dict[str, Any]:
-    """Every recipe of cfg["recipes"] (in order; each cached) on LOCO and speaker CV, and the choice."""
+def run_selection(cfg: Config, sp: Split, bank: Feats, cache: Path, log: Any = print) -> dict[str, Any]:
+    """Every recipe of cfg.recipes (in order; each cached) on LOCO and speaker CV, and the choice."""
     results: dict[str, dict[str, Any]] = {}
-    for d in cfg["recipes"]:
-        r = recipe_from(d)
-        results[r.name] = evaluate_recipe(r, sp, bank, cfg["head_whisper"], cfg["seed"], cache)
+    for d in cfg.recipes:
+        r = recipe_from({k: v for k, v in asdict(d).items() if v is not None})  # absent keys: the defaults
+        results[r.name] = evaluate_recipe(r, sp, bank, cfg.head_whisper.as_dict(), cfg.seed, cache)
         s = results[r.name]
         log(f"recipe {r.name}: LOCO mean {s['loco_mean']:.3f} (corpora {s['loco_mean_corpora']:.3f}), speaker CV "
             f"corpus-mean {s['speaker_cv']['corpus_mean_weighted_f1']:.3f}")
-    chosen = choose({n: strip(r) for n, r in results.items()}, cfg["recipes"][0]["name"])
+    chosen = choose({n: strip(r) for n, r in results.items()}, cfg.recipes[0].name)
     return {"criterion": "primary: mean weighted F1 over LOCO folds (every corpus, and English, which spans "
                          "four corpora; single-label folds reported, not averaged); kept only if the speaker-CV "
                          "corpus-mean weighted F1 is within 1 point of the current recipe's (the first listed)",
@@ -271,17 +272,17 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
     if args.partial:
-        cfg["run_id"] += "-partial"
+        cfg = replace(cfg, run_id=cfg.run_id + "-partial")
     torch.set_num_threads(1)
     ds = build_dataset(cfg, partial=args.partial)
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
-    sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg["paths"]["cache"]) / "loco" / cfg["run_id"])
-    out = Path(cfg["paths"]["reports"]) / cfg["run_id"]
+    sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg.paths.cache) / "loco" / cfg.run_id)
+    out = Path(cfg.paths.reports) / cfg.run_id
     out.mkdir(parents=True, exist_ok=True)
     (out / "loco.json").write_text(json.dumps({**sel, "results": {n: strip(r) for n, r in sel["results"].items()}},
                                               indent=1))
     if args.calibration:
-        main_pt = torch.load(Path(cfg["paths"]["cache"]) / "export" / cfg["run_id"] / "main.pt", weights_only=False)
+        main_pt = torch.load(Path(cfg.paths.cache) / "export" / cfg.run_id / "main.pt", weights_only=False)
         head = main_pt["models"]["whisper"]
         depth = int(sel["results"][sel["chosen"]]["recipe"]["depth"])
         bank = bank_from(ds.feats)
@@ -291,7 +292,7 @@ def main() -> None:
         cal = calibration_study(sel, sp, logits_of(head, x), familiarity(head, fam, x))
         (out / "calibration.json").write_text(json.dumps(cal, indent=1))
         (out / "calibration.md").write_text("\n".join(
-            [f"# Confidence, {cfg['run_id']}, familiarity = {FAMILIARITY}", ""] + calibration_lines(cal)))
+            [f"# Confidence, {cfg.run_id}, familiarity = {FAMILIARITY}", ""] + calibration_lines(cal)))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from .dataset import HERE, build_dataset, load_config
+from .config import load_config
+from .dataset import HERE, build_dataset
 from .runall import run_all
 from .verify import verify
 
@@ -20,10 +22,9 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
     if args.partial:  # a measurement on the cached sample: its own report folder, and it never ships
-        cfg["run_id"] += "-partial"
-        cfg["partial_features"] = True
+        cfg = replace(cfg, run_id=cfg.run_id + "-partial", partial_features=True)
     if args.stage == "verify":
-        r = verify(Path(cfg["paths"]["cache"]), Path(cfg["paths"]["cache"]) / "verify.json")
+        r = verify(Path(cfg.paths.cache), Path(cfg.paths.cache) / "verify.json")
         print(json.dumps(r, indent=2))
         return
     if args.stage == "features":

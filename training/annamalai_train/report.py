@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import Dataset, build_dataset, load_config
+from .config import load_config
+from .dataset import Dataset, build_dataset
 from .labels import LABELS, TRAINED_IDX
 from .train import predict_labels
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .calibrate import CalibratedHead, Familiarity
+from .config import Config, Paths
 from .data import random_stratified_split
 from .dataset import Dataset
 from .export import export_meta, quantize, time_ms
@@ -60,40 +61,39 @@ def corpus_mean_wf1(y: np.ndarray, logits: np.ndarray, corpus: np.ndarray) -> fl
     return float(np.mean([scores(y[corpus == c], logits[corpus == c])["weighted_f1"] for c in np.unique(corpus)]))
 
 
-def with_recipe(cfg: dict[str, Any], r: Recipe) -> dict[str, Any]:
+def with_recipe(cfg: Config, r: Recipe) -> Config:
     """The config with the Whisper head's hyper-parameters taken from the chosen recipe."""
-    head = {**cfg["head_whisper"], "hidden": r.hidden, "dropout": r.dropout, "epochs": r.epochs,
-            "label_smoothing": r.label_smoothing}
-    return {**cfg, "head_whisper": head}
+    head = replace(cfg.head_whisper, hidden=r.hidden, dropout=r.dropout, epochs=r.epochs, label_smoothing=r.label_smoothing)
+    return replace(cfg, head_whisper=head)
 
 
-def ship_gate(res: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+def ship_gate(res: dict[str, Any], cfg: Config) -> dict[str, Any]:
     """Ship only if the chosen recipe beats the current one on LOCO and loses at most `max_speaker_drop` of the
     previous model's held-out-speaker weighted F1."""
     sel = res["selection"]
-    new, cur = sel["results"][sel["chosen"]], sel["results"][cfg["recipes"][0]["name"]]
-    prev = cfg["previous_model"]
+    new, cur = sel["results"][sel["chosen"]], sel["results"][cfg.recipes[0].name]
+    prev = cfg.previous_model
     f1 = res["test"]["test_clean"][res["shipped_column"]]["weighted_f1"]
-    ok_loco = new["loco_mean"] > cur["loco_mean"] and sel["chosen"] != cfg["recipes"][0]["name"]
-    ok_spk = f1 >= prev["held_out_speakers_weighted_f1"] - prev["max_speaker_drop"]
-    partial = bool(cfg.get("partial_features", False))  # trained on a sample of the clips: never ships
+    ok_loco = new["loco_mean"] > cur["loco_mean"] and sel["chosen"] != cfg.recipes[0].name
+    ok_spk = f1 >= prev.held_out_speakers_weighted_f1 - prev.max_speaker_drop
+    partial = bool(cfg.partial_features)  # trained on a sample of the clips: never ships
     return {"ship": bool(ok_loco and ok_spk and not partial), "partial_features": partial,
             "loco_mean_new": new["loco_mean"], "loco_mean_current_recipe":
             cur["loco_mean"], "held_out_speakers_new": f1, "held_out_speakers_previous":
-            prev["held_out_speakers_weighted_f1"], "rule": "LOCO mean above the current recipe's, held-out speakers "
-            f"at most {prev['max_speaker_drop']} below the previous model's"}
+            prev.held_out_speakers_weighted_f1, "rule": "LOCO mean above the current recipe's, held-out speakers "
+            f"at most {prev.max_speaker_drop} below the previous model's"}
 
 
-def previous_model_numbers(cfg: dict[str, Any]) -> dict[str, Any]:
+def previous_model_numbers(paths: Paths) -> dict[str, Any]:
     """The previous model's numbers to print beside the new ones: its report's whole-corpus hold-outs (its own
     protocol: 9 corpora) and, from `python -m annamalai_train.levels` on its graph, the corpora it never heard,
     its confidence and its quiet-speech curve."""
     out: dict[str, Any] = {}
-    rep = Path(cfg["paths"].get("previous_report", "/nonexistent"))
+    rep = Path(paths.previous_report or "/nonexistent")
     if rep.is_file():
         groups = json.loads(rep.read_text()).get("held_out_groups", {})
         out["previous_loco"] = {g: t["shipped"]["weighted_f1"] for g, t in groups.items() if "shipped" in t}
-    study = Path(cfg["paths"].get("previous_study", "/nonexistent"))
+    study = Path(paths.previous_study or "/nonexistent")
     if study.is_file():
         out["previous_model"] = json.loads(study.read_text())
         for c, sc in out["previous_model"].get("unseen_corpora", {}).get("scores", {}).items():
@@ -105,7 +105,7 @@ def stacked_name(b: str, class_weighted: bool) -> str:
     return f"stacked whisper+{b}" + (" (class-weighted CE, the report's)" if class_weighted else " (plain CE)")
 
 
-def add_candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, cfg: dict[str, Any],
+def add_candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, cfg: Config,
                    kinds: tuple[str, ...]) -> None:
     """What could ship, into main["candidates"] (those not there yet): the Whisper head alone, or the report's
     meta learner over Whisper and one B model, with the report's class-weighted CE or plain CE.
@@ -116,7 +116,7 @@ def add_candidates(main: dict[str, Any], y_dev: np.ndarray, folds: np.ndarray, c
     for b in kinds[1:]:
         for cw in (True, False):
             if stacked_name(b, cw) not in out:
-                m = fit_meta(main, y_dev, folds, cfg, cfg["seed"], ("whisper", b), cw)
+                m = fit_meta(main, y_dev, folds, cfg, cfg.seed, ("whisper", b), cw)
                 out[stacked_name(b, cw)] = {"kinds": ("whisper", b), "oof": m["oof"], "eval": m["eval"],
                                             "meta": m["meta"], "class_weighted": cw}
 
@@ -140,7 +140,7 @@ def with_bases(path: Path, kinds: tuple[str, ...], compute: Any, key: str) -> di
     return main
 
 
-def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: dict[str, Any]) -> dict[str, Any]:
+def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: Config) -> dict[str, Any]:
     """Global vs per-speaker standardisation of the pooled Whisper embedding, k earlier clips."""
     dev = np.flatnonzero(ds.fold >= 0)
     rows = bank.lookup(dev, "clean")
@@ -148,7 +148,7 @@ def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: dict[str
         emb = head.embed(bank.x("whisper", rows)).numpy()
     emb = (emb - emb.mean(0)) / (emb.std(0) + 1e-6)
     spk, y, folds, corpus = ds.speaker[dev], ds.y[dev], ds.fold[dev], ds.corpus[dev]
-    rng = np.random.default_rng(cfg["seed"])
+    rng = np.random.default_rng(cfg.seed)
     order = np.zeros(len(dev), np.int64)  # position of each clip in its speaker's (seeded) history
     for s in np.unique(spk):
         idx = np.flatnonzero(spk == s)
@@ -157,16 +157,16 @@ def per_speaker_curve(ds: Dataset, bank: Feats, head: WhisperHead, cfg: dict[str
     for s in np.unique(spk):
         m = spk == s
         full[m] = (emb[m] - emb[m].mean(0)) / np.sqrt(emb[m].var(0) + 1e-2)
-    hp = dict(cfg["head_whisper"])
-    ks: list[int] = cfg["standardisation_ks"]
+    hp = cfg.head_whisper.as_dict()
+    ks = cfg.standardisation_ks
     preds: dict[str, np.ndarray] = {}
     kmax = max(ks)
     for f in np.unique(folds):
         tr, va = folds != f, np.flatnonzero(folds == f)
         g = fit_classifier(MLPHead(emb.shape[1], hp["hidden"], hp["dropout"]), torch.from_numpy(emb[tr]).float(),
-                           y[tr], np.ones(int(tr.sum())), hp, cfg["seed"] + int(f))
+                           y[tr], np.ones(int(tr.sum())), hp, cfg.seed + int(f))
         p = fit_classifier(MLPHead(emb.shape[1], hp["hidden"], hp["dropout"]), torch.from_numpy(full[tr]).float(),
-                           y[tr], np.ones(int(tr.sum())), hp, cfg["seed"] + 50 + int(f))
+                           y[tr], np.ones(int(tr.sum())), hp, cfg.seed + 50 + int(f))
         preds.setdefault("global", np.zeros((len(dev), N_LABELS), np.float32))[va] = logits_of(
             g, torch.from_numpy(emb[va]).float())
         for k in ks:
@@ -216,11 +216,11 @@ class RunPaths:
     model_dir: Path
 
 
-def run_paths(cfg: dict[str, Any]) -> RunPaths:
+def run_paths(cfg: Config) -> RunPaths:
     """The run's folders, the report folder and the export cache created."""
-    rid = cfg["run_id"]
-    cache = Path(cfg["paths"]["cache"])
-    p = RunPaths(Path(cfg["paths"]["reports"]) / rid, cache, cache / "export" / rid, Path(cfg["paths"]["model_dir"]))
+    rid = cfg.run_id
+    cache = Path(cfg.paths.cache)
+    p = RunPaths(Path(cfg.paths.reports) / rid, cache, cache / "export" / rid, Path(cfg.paths.model_dir))
     p.rep_dir.mkdir(parents=True, exist_ok=True)
     p.ex.mkdir(parents=True, exist_ok=True)
     return p
@@ -260,15 +260,15 @@ class Choice:
     sel: dict[str, Any]  # run_selection's output (with arrays)
     split: Split
     recipe: Recipe
-    cfg: dict[str, Any]  # the config with the chosen recipe's head hyper-parameters
+    cfg: Config  # the config with the chosen recipe's head hyper-parameters
     conds: tuple[str, ...]  # the feature conditions the heads train on
     weights: np.ndarray  # per-clip training weights
 
 
-def choose_recipe(cfg: dict[str, Any], ds: Dataset, bank: Feats, paths: RunPaths) -> Choice:
+def choose_recipe(cfg: Config, ds: Dataset, bank: Feats, paths: RunPaths) -> Choice:
     """Every recipe on leave-one-corpus-out folds and speaker CV (each recipe cached), and the choice."""
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
-    sel = run_selection(cfg, sp, bank, paths.cache / "loco" / cfg["run_id"], log)
+    sel = run_selection(cfg, sp, bank, paths.cache / "loco" / cfg.run_id, log)
     recipe = recipe_from(sel["results"][sel["chosen"]]["recipe"])
     return Choice(sel, sp, recipe, with_recipe(cfg, recipe), ("clean", "aug") if recipe.augment else ("clean",),
                   clip_weights(ds.corpus, ds.speaker, recipe.weighting))
@@ -298,12 +298,12 @@ def train_candidates(choice: Choice, ds: Dataset, bank: Feats, paths: RunPaths) 
     """Dev CV: out-of-fold logits of every base kind and every candidate combination; held-out speakers."""
     cfg, y = choice.cfg, ds.y
     dev, test = dev_test(ds)
-    kinds: tuple[str, ...] = ("whisper", "melstats", *cfg.get("extra_bases", []))
-    evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg["conditions_test"]
+    kinds: tuple[str, ...] = ("whisper", "melstats", *(cfg.extra_bases or ()))
+    evals = {"test_clean": (test, "clean"), **{f"test_{c}": (test, c) for c in cfg.conditions_test
                                                 if c in ds.feats and np.isin(test, ds.feats[c][0]).all()}}
     ckpt = paths.ex / "main.pt"
     key = f"{choice.recipe.key()},clips={len(y)},rows={len(bank.clip)}"  # a partial cache's models are not the full run's
-    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, choice.weights, dev, ds.fold[dev], evals, cfg, cfg["seed"],
+    main = with_bases(ckpt, kinds, lambda ks: bases(bank, y, choice.weights, dev, ds.fold[dev], evals, cfg, cfg.seed,
                                                     choice.conds, ks), key)
     n_cands = len(main.get("candidates", {}))
     add_candidates(main, y[dev], ds.fold[dev], cfg, kinds)
@@ -394,29 +394,29 @@ def export_model(choice: Choice, trained: Trained, combo: Combination, head: Whi
     return graphs, exported
 
 
-def quiet_speech(model_dir: Path, ds: Dataset, cfg: dict[str, Any]) -> dict[str, Any]:
+def quiet_speech(model_dir: Path, ds: Dataset, cfg: Config) -> dict[str, Any]:
     """The shipped Whisper graph on the same held-out-speaker clips made 0..40 dB quieter."""
     _, test = dev_test(ds)
     files = [c.file for c in ds.clips]
-    q = sample(test, int(cfg.get("quiet_clips", 200)), cfg["seed"])
+    q = sample(test, 200 if cfg.quiet_clips is None else cfg.quiet_clips, cfg.seed)
     return {"n": int(len(q)), **quiet_curve(model_dir / "whisper.onnx",
-                                            gain_segments([files[i] for i in q], Path(cfg["paths"]["corpora"]), cfg["seed"]),
+                                            gain_segments([files[i] for i in q], Path(cfg.paths.corpora), cfg.seed),
                                             ds.y[q])}
 
 
-def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
+def run_all(cfg: Config, ds: Dataset) -> None:
     """Each step's results go into res and report.json as they come, so an interrupted run shows how far it got."""
     t_start = time.time()
     # the heads are small MLPs: one intra-op thread; two ran them several times slower on a busy 2-core machine
     torch.set_num_threads(1)
-    if cfg["encoder"].get("kind", "whisper") != "whisper":
+    if (cfg.encoder.kind or "whisper") != "whisper":
         raise NotImplementedError("export of the wav2vec2/WavLM recipe is not implemented; features and heads only")
     paths = run_paths(cfg)
-    res: dict[str, Any] = {"run_id": cfg["run_id"], "config": cfg}
+    res: dict[str, Any] = {"run_id": cfg.run_id, "config": cfg.as_dict()}
     bank = bank_from(ds.feats)
     dev, test = dev_test(ds)
     res["data"] = data_summary(ds)
-    res.update(previous_model_numbers(cfg))
+    res.update(previous_model_numbers(cfg.paths))
     res.update(carried_over(paths.rep_dir))
 
     choice = choose_recipe(cfg, ds, bank, paths)
@@ -476,10 +476,10 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     if "quiet_curve" not in res:
         res["quiet_curve"] = quiet_speech(model_dir, ds, cfg)
         save(res, paths.rep_dir)
-    if cfg.get("random_protocol", True):
+    if cfg.random_protocol is not False:
         extra_evals(cfg, ds, bank, choice.weights, choice.conds, trained.kinds, res, paths.ex, paths.rep_dir, combo.ship,
                     trained.key)
-    if "per_speaker_standardisation" not in res and cfg.get("standardisation_curve", True):
+    if "per_speaker_standardisation" not in res and cfg.standardisation_curve is not False:
         res["per_speaker_standardisation"] = per_speaker_curve(ds, bank, head_a, cfg)
         log("standardisation curve done")
     res["total_time_s"] = time.time() - t_start
@@ -489,22 +489,22 @@ def run_all(cfg: dict[str, Any], ds: Dataset) -> None:
     log(f"done in {time.time() - t_start:.0f}s")
 
 
-def extra_evals(cfg: dict[str, Any], ds: Dataset, bank: Feats, w: np.ndarray, conds: tuple[str, ...],
+def extra_evals(cfg: Config, ds: Dataset, bank: Feats, w: np.ndarray, conds: tuple[str, ...],
                 kinds: tuple[str, ...], res: dict[str, Any], ex: Path, rep_dir: Path, ship: dict[str, Any],
                 key: str) -> None:
     """The report's random protocol (speakers shared between train and test); checkpointed per base kind. Whole
     corpora and languages held out are the LOCO folds of the recipe selection."""
     y = ds.y
     # the report's own protocol: random stratified 70/15/15 over clips (speakers shared across splits)
-    r = random_stratified_split(y, cfg["seed"])
+    r = random_stratified_split(y, cfg.seed)
     tr, te = np.flatnonzero(r == 0), np.flatnonzero(r == 2)
-    rf = np.random.default_rng(cfg["seed"]).integers(0, 5, len(tr))
+    rf = np.random.default_rng(cfg.seed).integers(0, 5, len(tr))
     rnd = with_bases(ex / "random.pt", kinds, lambda ks: bases(bank, y, w, tr, rf, {"random_test": (te, "clean")}, cfg,
-                                                               cfg["seed"], conds, ks), key)
+                                                               cfg.seed, conds, ks), key)
     d = {k: rnd["eval"]["random_test"][k] for k in kinds}
     for b in kinds[1:]:
         cw = ship.get("class_weighted", True)
-        d[stacked_name(b, cw)] = fit_meta(rnd, y[tr], rf, cfg, cfg["seed"], ("whisper", b), cw)["eval"]["random_test"]
+        d[stacked_name(b, cw)] = fit_meta(rnd, y[tr], rf, cfg, cfg.seed, ("whisper", b), cw)["eval"]["random_test"]
     res["random_70_15_15"] = table(y[te], d, ds.corpus[te])
     log(f"random protocol: { {k: v['weighted_f1'] for k, v in res['random_70_15_15'].items() if 'n' in v} }")
     save(res, rep_dir)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .config import Config
 from .dataset import Dataset, model_bin, segments_for
 from .encoder import EncoderConfig, load_ct2_encoder
 from .export import (
@@ -44,9 +45,9 @@ def git_commit(repo: Path) -> str:
         return "uncommitted"
 
 
-def base_graph(kind: str, head: nn.Module, depth: int, cfg: dict[str, Any]) -> nn.Module:
+def base_graph(kind: str, head: nn.Module, depth: int, cfg: Config) -> nn.Module:
     """The exported graph of one base kind: raw audio [B, 80000] -> (logits, embedding)."""
-    ln = bool(cfg.get("loudness_norm", False))
+    ln = bool(cfg.loudness_norm)
     if kind == "whisper":
         return WhisperGraph(load_ct2_encoder(model_bin(cfg), EncoderConfig(n_blocks=depth)), head, ln).eval()
     if kind == "melstats":
@@ -86,27 +87,27 @@ def clear_model_dir(model_dir: Path) -> None:
         old.unlink(missing_ok=True)
 
 
-def quantization_check(cfg: dict[str, Any], ds: Dataset, bank: Feats, dev: np.ndarray, w: np.ndarray,
+def quantization_check(cfg: Config, ds: Dataset, bank: Feats, dev: np.ndarray, w: np.ndarray,
                        conds: tuple[str, ...], enc: nn.Module, depth: int) -> dict[str, Any]:
     """int8 check on validation speakers (fold 0): head trained on the other folds, fp32 vs int8 encoder features."""
-    cache, root, y = Path(cfg["paths"]["cache"]), Path(cfg["paths"]["corpora"]), ds.y
-    ln = bool(cfg.get("loudness_norm", False))
+    cache, root, y = Path(cfg.paths.cache), Path(cfg.paths.corpora), ds.y
+    ln = bool(cfg.loudness_norm)
     ftag = f"b{depth}" + ("-ln" if ln else "")
     featq = cache / f"featurizer-{ftag}-int8.onnx"
     OrtFeaturizer(Featurizer(enc, ln), cache / f"featurizer-{ftag}.onnx")  # exports the fp32 featurizer once
     quantize(cache / f"featurizer-{ftag}.onnx", featq)
     qa = OrtFeaturizer(Featurizer(enc, ln), featq)
     v0 = dev[ds.fold[dev] == 0]
-    m0 = train_base("whisper", bank, dev[ds.fold[dev] != 0], y, w, cfg, cfg["seed"], conds)
-    segs = segments_for(ds, v0, root, "clean", cfg["seed"])
+    m0 = train_base("whisper", bank, dev[ds.fold[dev] != 0], y, w, cfg, cfg.seed, conds)
+    segs = segments_for(ds, v0, root, "clean", cfg.seed)
     fq = np.concatenate([qa(torch.from_numpy(segs[i : i + 4]))[0].numpy() for i in range(0, len(segs), 4)])
     s32 = scores(y[v0], logits_of(m0, bank.x("whisper", bank.lookup(v0, "clean"))))
     s8 = scores(y[v0], logits_of(m0, torch.from_numpy(fq)))
     drop = s32["weighted_f1"] - s8["weighted_f1"]
     # int8 also needs config consent: dynamic int8 outputs drift between onnxruntime releases (see config)
-    use_q = drop <= cfg["quantize_max_f1_drop"] and cfg["int8"]["ship"]
+    use_q = drop <= cfg.quantize_max_f1_drop and cfg.int8.ship
     return {"validation": "dev fold 0 speakers, whisper head trained on the other folds",
-            "fp32": s32, "int8": s8, "weighted_f1_drop": drop, "shipped_int8": bool(use_q), "note": cfg["int8"]["why"]}
+            "fp32": s32, "int8": s8, "weighted_f1_drop": drop, "shipped_int8": bool(use_q), "note": cfg.int8.why}
 
 
 def model_bytes(model_dir: Path, files: list[str]) -> dict[str, int]:
@@ -119,12 +120,12 @@ def model_bytes(model_dir: Path, files: list[str]) -> dict[str, int]:
 
 
 def shipped_onnx_test(model_dir: Path, kinds: tuple[str, ...], stacked: bool, evals: dict[str, tuple[np.ndarray, str]],
-                      ds: Dataset, test: np.ndarray, cfg: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+                      ds: Dataset, test: np.ndarray, cfg: Config, log: Callable[[str], None]) -> dict[str, Any]:
     """The shipped files end to end on held-out speakers, every condition (audio degraded afresh, same seeds)."""
     out: dict[str, Any] = {}
-    root = Path(cfg["paths"]["corpora"])
+    root = Path(cfg.paths.corpora)
     for name, (clips, cond) in evals.items():
-        lg = shipped_logits(model_dir, kinds, stacked, segments_for(ds, clips, root, cond, cfg["seed"]))
+        lg = shipped_logits(model_dir, kinds, stacked, segments_for(ds, clips, root, cond, cfg.seed))
         out[name] = table(ds.y[test], lg, ds.corpus[test])
         log(f"shipped onnx {name}: {out[name]['shipped']}")
     return out
@@ -185,7 +186,7 @@ def headline_metrics(res: dict[str, Any], chosen: str, n_test: int, dev_weighted
     }
 
 
-def write_model_manifest(model_dir: Path, cfg: dict[str, Any], res: dict[str, Any], ship: dict[str, Any], use_q: bool,
+def write_model_manifest(model_dir: Path, cfg: Config, res: dict[str, Any], ship: dict[str, Any], use_q: bool,
                          recipe: Recipe, metrics: dict[str, Any], verify: dict[str, Any]) -> None:
     kinds: tuple[str, ...] = ship["kinds"]
     stacked = ship["meta"] is not None
@@ -193,10 +194,10 @@ def write_model_manifest(model_dir: Path, cfg: dict[str, Any], res: dict[str, An
     base_entries = [{"name": k, "file": f"{k}.onnx", "input": "audio", "logits_output": "logits",
                      "embedding_output": "embedding", "quantized": bool(use_q and k == "whisper")}
                     for k in kinds]
-    repo = Path(cfg["paths"]["model_dir"]).parent.parent
+    repo = Path(cfg.paths.model_dir).parent.parent
     write_manifest(model_dir, base_entries, stacked, {
         "id": "annamalai-whisper" + ("-ensemble" if stacked else ""),
-        "version": str(cfg.get("model_version", "2.0.0")),
+        "version": "2.0.0" if cfg.model_version is None else str(cfg.model_version),
         "name": f"Whisper base ({depth} blocks)" + (f" + {kinds[1]}, stacked" if stacked else " + emotion head"),
         "metrics": metrics,
         "provenance": {
@@ -209,7 +210,7 @@ def write_model_manifest(model_dir: Path, cfg: dict[str, Any], res: dict[str, An
                     "emotiontts, ASED, TurEV-DB, AESDD, SAVEE); no corpus audio ships",
             "recipe": str(res["selection"]["chosen"]),
             "loudness_normalisation": "in the graph, before the log-mel front end (loudest 20 % of 25-ms frames "
-                                      "to -20 dBFS, gain at most +50 dB)" if cfg.get("loudness_norm") else "none",
+                                      "to -20 dBFS, gain at most +50 dB)" if cfg.loudness_norm else "none",
             "confidence": "logits divided by softplus(a + b * familiarity) inside the graph (familiarity: log mean "
                           "squared residual of the standardised embedding off the top 64 principal directions of the "
                           "training embeddings), fitted on LOCO and speaker-CV held-out predictions: "

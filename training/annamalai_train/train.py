@@ -10,6 +10,7 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score
 from torch import nn
 
+from .config import Config
 from .labels import LABELS, N_LABELS, TRAINED_IDX
 from .models import MetaMLP, VectorHead, WhisperHead
 
@@ -35,12 +36,12 @@ def scores(y: np.ndarray, logits: np.ndarray) -> dict[str, float]:
     }
 
 
-def make_head(kind: str, cfg: dict[str, Any], shape: tuple[int, ...]) -> WhisperHead | VectorHead:
+def make_head(kind: str, cfg: Config, shape: tuple[int, ...]) -> WhisperHead | VectorHead:
     """A head for one base-model kind; shape is that kind's feature array shape (rows first)."""
-    h = cfg[f"head_{kind}"]
+    h = cfg.head(kind)
     if kind == "whisper":
-        return WhisperHead(shape[1], shape[2], h["hidden"], h["dropout"])
-    return VectorHead(shape[1], h["hidden"], h["dropout"])
+        return WhisperHead(shape[1], shape[2], h.hidden, h.dropout)
+    return VectorHead(shape[1], h.hidden, h.dropout)
 
 
 def fit_classifier(
@@ -130,10 +131,10 @@ def bank_from(ds_feats: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]) -> 
 
 def train_base(
     kind: str, bank: Feats, train_clips: np.ndarray, y_all: np.ndarray, w_all: np.ndarray,
-    cfg: dict[str, Any], seed: int, train_conds: tuple[str, ...],
+    cfg: Config, seed: int, train_conds: tuple[str, ...],
 ) -> nn.Module:
     rows = bank.rows(train_clips, train_conds)
-    hp = cfg[f"head_{kind}"]
+    hp = cfg.head(kind).as_dict()
     model = make_head(kind, cfg, bank.by_kind[kind].shape)
     clip = bank.clip[rows]
     return fit_classifier(model, bank.x(kind, rows), y_all[clip], w_all[clip], hp, seed)
@@ -141,7 +142,7 @@ def train_base(
 
 def out_of_fold(
     kinds: tuple[str, ...], bank: Feats, y_all: np.ndarray, w_all: np.ndarray, train_clips: np.ndarray,
-    folds: np.ndarray, cfg: dict[str, Any], seed: int, train_conds: tuple[str, ...],
+    folds: np.ndarray, cfg: Config, seed: int, train_conds: tuple[str, ...],
 ) -> dict[str, np.ndarray]:
     """Logits of each base kind on the clean rows of train_clips, each from a model trained without its fold.
     Folds outer, kinds inner: heads are initialised from the global RNG, so the order is part of the result."""
@@ -161,7 +162,7 @@ def bases(
     train_clips: np.ndarray,
     folds: np.ndarray,
     evals: dict[str, tuple[np.ndarray, str]],
-    cfg: dict[str, Any],
+    cfg: Config,
     seed: int,
     train_conds: tuple[str, ...],
     kinds: tuple[str, ...],
@@ -175,13 +176,13 @@ def bases(
     return {"oof": oof, "models": final, "eval": ev}
 
 
-def fit_meta(base: dict[str, Any], y_tr: np.ndarray, folds: np.ndarray, cfg: dict[str, Any], seed: int,
+def fit_meta(base: dict[str, Any], y_tr: np.ndarray, folds: np.ndarray, cfg: Config, seed: int,
              kinds: tuple[str, ...], class_weighted: bool) -> dict[str, Any]:
     """The meta learner on the bases' out-of-fold logits: its own out-of-fold logits (same speaker folds), the
     final meta on all rows, and its logits on each eval set: {oof, meta, eval: {name: logits}}."""
     xm = torch.from_numpy(np.concatenate([base["oof"][k] for k in kinds], axis=1))
     cw = class_weights(y_tr) if class_weighted else None
-    hp = cfg["meta"]
+    hp = cfg.meta.as_dict()
 
     def fit(rows: np.ndarray, s: int) -> nn.Module:
         return fit_classifier(MetaMLP(xm.shape[1], hp["hidden"], hp["dropout"]), xm[rows], y_tr[rows],

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from .audio import load_audio
-from .dataset import build_dataset, feature_plan, load_config
+from .config import Config, load_config
+from .dataset import build_dataset, feature_plan
 from .features import extract_shards
 from .synth import fit_segment
 
@@ -529,38 +530,38 @@ def verify(path: Path = TFLITE, out_json: Path = HERE / ".cache" / "yamnet-verif
 # ---------------------------------------------------------------------------------------- feature cache
 
 
-def feature_dir(cfg: dict[str, Any]) -> Path:
-    return Path(cfg["paths"]["cache"]) / "features" / f"yamnet-s{cfg['seed']}"
+def feature_dir(cfg: Config) -> Path:
+    return Path(cfg.paths.cache) / "features" / f"yamnet-s{cfg.seed}"
 
 
-def embedder_onnx(cfg: dict[str, Any]) -> Path:
-    path = Path(cfg["paths"]["cache"]) / "yamnet-embedder.onnx"
+def embedder_onnx(cfg: Config) -> Path:
+    path = Path(cfg.paths.cache) / "yamnet-embedder.onnx"
     if not path.exists():
         export_embedder(YamnetEmbedder(load_port()).eval(), path)
     return path
 
 
-def extract_all(cfg: dict[str, Any], conditions: tuple[str, ...] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def extract_all(cfg: Config, conditions: tuple[str, ...] | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     torch.set_num_threads(2)
     ds = build_dataset(cfg, with_features=False)
     emb = OrtEmbedder(embedder_onnx(cfg))
-    root = Path(cfg["paths"]["corpora"])
+    root = Path(cfg.paths.corpora)
     out = {}
     for cond, idx in feature_plan(cfg, ds):
         if conditions is not None and cond not in conditions:
             continue
         out[cond] = (idx, extract_shards(lambda segs: {"y": emb(segs)}, [ds.clips[i].file for i in idx], root, cond,
-                                         feature_dir(cfg) / cond, cfg["seed"], batch=8, tag="yamnet")["y"])
+                                         feature_dir(cfg) / cond, cfg.seed, batch=8, tag="yamnet")["y"])
     print("[yamnet] extraction complete", flush=True)
     return out
 
 
-def size_and_speed(cfg: dict[str, Any]) -> dict[str, Any]:
+def size_and_speed(cfg: Config) -> dict[str, Any]:
     """ONNX bytes of the embedder (fp32 vs int8 initializers + DequantizeLinear) and ms per 5-s segment (2 threads)."""
     torch.set_num_threads(2)
     w = load_weights()
     emb = YamnetEmbedder(YamnetPort().load_arrays(w.state).eval()).eval()
-    cache = Path(cfg["paths"]["cache"])
+    cache = Path(cfg.paths.cache)
     paths = {"fp32": embedder_onnx(cfg), "int8_dq": cache / "yamnet-embedder-int8.onnx"}
     if not paths["int8_dq"].exists():
         export_embedder(emb, paths["int8_dq"], w.int8)
@@ -603,7 +604,7 @@ def main() -> None:
         extract_all(cfg, tuple(args.conditions.split(",")) if args.conditions else None)
     else:
         r = size_and_speed(cfg)
-        (Path(cfg["paths"]["cache"]) / "yamnet-size.json").write_text(json.dumps(r, indent=2))
+        (Path(cfg.paths.cache) / "yamnet-size.json").write_text(json.dumps(r, indent=2))
         print(json.dumps(r, indent=2))
 
 

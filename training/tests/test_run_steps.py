@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from annamalai_train.config import HeadParams, load_config
 from annamalai_train.data import Clip
 from annamalai_train.dataset import Dataset
 from annamalai_train.loco import Recipe, Split
@@ -25,7 +26,9 @@ from annamalai_train.runall import (
 )
 from annamalai_train.train import bank_from
 
-HP = {"hidden": 8, "dropout": 0.0, "epochs": 2, "lr": 1e-2, "weight_decay": 0.0, "batch": 16}
+from .conftest import TRAINING
+
+HP = HeadParams(hidden=8, dropout=0.0, epochs=2, lr=1e-2, weight_decay=0.0, batch=16)
 
 
 def tiny_dataset(n: int = 60, seed: int = 0) -> Dataset:
@@ -45,7 +48,8 @@ def tiny_dataset(n: int = 60, seed: int = 0) -> Dataset:
 
 
 def tiny_choice(ds: Dataset) -> Choice:
-    cfg: dict[str, Any] = {"seed": 0, "conditions_test": [], "head_whisper": HP, "head_melstats": HP, "meta": HP}
+    cfg = replace(load_config(TRAINING / "config.json"), seed=0, conditions_test=(), head_whisper=HP, head_melstats=HP,
+                  meta=HP, extra_bases=())
     recipe = Recipe("tiny", depth=2, hidden=8, weighting="none", augment=False, epochs=2, dropout=0.0)
     return Choice({}, Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold), recipe, cfg, ("clean",),
                   np.ones(len(ds.y)))

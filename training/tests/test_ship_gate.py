@@ -1,18 +1,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from annamalai_train.config import Config, Paths, PreviousModel, RecipeSpec, load_config
 from annamalai_train.runall import previous_model_numbers, ship_gate
 
+from .conftest import TRAINING
 
-def gate_inputs(loco_new: float, f1_new: float, partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+CONFIG = load_config(TRAINING / "config.json")
+
+
+def gate_inputs(loco_new: float, f1_new: float, partial: bool = False) -> tuple[dict[str, Any], Config]:
     res = {"selection": {"chosen": "probe", "results": {"current": {"loco_mean": 0.30}, "probe": {"loco_mean": loco_new}}},
            "test": {"test_clean": {"whisper": {"weighted_f1": f1_new}}}, "shipped_column": "whisper"}
-    cfg = {"recipes": [{"name": "current"}], "previous_model": {"held_out_speakers_weighted_f1": 0.827,
-                                                               "max_speaker_drop": 0.01},
-           "partial_features": partial}
+    cfg = replace(CONFIG, recipes=(RecipeSpec("current", 3, 0, "sqrt"),), previous_model=PreviousModel(0.827, 0.01),
+                  partial_features=partial)
     return res, cfg
 
 
@@ -27,6 +32,6 @@ def test_previous_model_numbers_merge_its_report_and_its_graph_on_corpora_it_nev
     rep, study = tmp_path / "report.json", tmp_path / "previous.json"
     rep.write_text(json.dumps({"held_out_groups": {"corpus emodb": {"shipped": {"weighted_f1": 0.6}}}}))
     study.write_text(json.dumps({"unseen_corpora": {"scores": {"savee": {"weighted_f1": 0.3}}}}))
-    out = previous_model_numbers({"paths": {"previous_report": str(rep), "previous_study": str(study)}})
+    out = previous_model_numbers(Paths("c", "c", "r", "m", previous_report=str(rep), previous_study=str(study)))
     assert out["previous_loco"] == {"corpus emodb": 0.6, "corpus savee": 0.3}
-    assert previous_model_numbers({"paths": {}}) == {}
+    assert previous_model_numbers(Paths("c", "c", "r", "m")) == {}
