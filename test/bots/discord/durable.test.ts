@@ -4,7 +4,15 @@ import { answerUnfinishedJobs } from '../../../src/bots/shared/restart-recovery.
 import type { AnalysisStore } from '../../../src/core/ports.ts';
 import { expectAnsweredOnce, journalWithStoredResult } from '../../support/stored-result.ts';
 import { MemoryJobJournal, MemoryStorageMonitor } from '../../support/twins.ts';
-import { type Any, fixture, openWorld, type Running, startBot, type World } from './harness.ts';
+import {
+  type Any,
+  fixture,
+  openWorld,
+  type Running,
+  sendDmVoiceNote,
+  startBot,
+  type World,
+} from './harness.ts';
 
 let world: World;
 beforeAll(async () => {
@@ -15,21 +23,6 @@ afterAll(async () => world?.close());
 const FAST_RETRY = { attempts: 3, delaysMs: [20] };
 /** discord.js's own REST retries off, so every injected failure reaches the bot's policy. */
 const NO_REST_RETRY = { clientOptions: { rest: { retries: 0 } }, replyRetry: FAST_RETRY };
-
-function voiceNote(r: Running, who: string) {
-  const { fake } = r;
-  const user = fake.user(who);
-  const dm = fake.dmChannel(user);
-  const att = fake.attachment({
-    name: 'v.ogg',
-    bytes: fixture('speech-stereo.opus.ogg'),
-    contentType: 'audio/ogg',
-  });
-  const message = fake.sendMessage(
-    fake.message({ author: user, guild: false, channelId: dm, voice: true, attachments: [att] }),
-  );
-  return { dm, messageId: String(message.id) };
-}
 
 /** Every request to a channel's messages, failed ones included (channelRequests keeps the successful). */
 const tried = (r: Running, channel: string) =>
@@ -48,7 +41,7 @@ describe('final replies: retried, then replaced (fake Discord, real discord.js)'
   it('a final edit that fails once with a 5xx is retried and lands; the job is closed', async () => {
     const { fake } = run;
     fake.failNext('PATCH', /\/channels\/\d+\/messages\/\d+$/, 502, 1);
-    const { dm } = voiceNote(run, 'retry-once');
+    const { dm } = sendDmVoiceNote(run.fake, 'retry-once');
     const edit = await fake.waitFor(
       () =>
         fake.channelRequests(dm).find((r) => r.method === 'PATCH' && r.status === 200 && withEmbed(r.body)),
@@ -65,7 +58,7 @@ describe('final replies: retried, then replaced (fake Discord, real discord.js)'
   it('a final edit that keeps failing is replaced by a new reply to the voice message, posted once', async () => {
     const { fake } = run;
     fake.failNext('PATCH', /\/channels\/\d+\/messages\/\d+$/, 503, 100);
-    const { dm, messageId } = voiceNote(run, 'retry-fail');
+    const { dm, messageId } = sendDmVoiceNote(run.fake, 'retry-fail');
     const posted = await fake.waitFor(
       () => fake.channelRequests(dm).find((r) => r.method === 'POST' && withEmbed(r.body)),
       20_000,
@@ -83,7 +76,7 @@ describe('final replies: retried, then replaced (fake Discord, real discord.js)'
     const { fake } = run;
     fake.clearFaults();
     fake.failNext('PATCH', /\/channels\/\d+\/messages\/\d+$/, 404, 1, 10008);
-    const { dm } = voiceNote(run, 'deleted');
+    const { dm } = sendDmVoiceNote(run.fake, 'deleted');
     await fake.waitFor(
       () => fake.channelRequests(dm).find((r) => r.method === 'POST' && withEmbed(r.body)),
       20_000,
@@ -147,7 +140,7 @@ describe('a result that could not be saved still reaches the user, saying so', (
 
   it('the result embed arrives with the "could not be saved" line', async () => {
     const { fake } = run;
-    const { dm } = voiceNote(run, 'unsaved');
+    const { dm } = sendDmVoiceNote(run.fake, 'unsaved');
     const edit = await fake.waitFor(
       () => fake.channelRequests(dm).find((r) => r.method === 'PATCH' && withEmbed(r.body)),
       20_000,
@@ -170,7 +163,7 @@ describe('storage lost: new work refused, the owner told once', () => {
     const { fake } = run;
     health.set({ state: 'lost', detail: 'the database file was deleted', since: new Date() });
     const ownerDm = fake.dmChannel(fake.owner);
-    const first = voiceNote(run, 'refused-1');
+    const first = sendDmVoiceNote(run.fake, 'refused-1');
     const refusal = await fake.waitFor(
       () => fake.channelRequests(first.dm).find((r) => r.method === 'POST'),
       20_000,
@@ -184,7 +177,7 @@ describe('storage lost: new work refused, the owner told once', () => {
     );
     expect((notice.body as Any).content).toMatch(/lost its database: the database file was deleted/);
     health.set({ state: 'lost', detail: 'still gone', since: new Date() });
-    const second = voiceNote(run, 'refused-2');
+    const second = sendDmVoiceNote(run.fake, 'refused-2');
     await fake.waitFor(
       () => fake.channelRequests(second.dm).find((r) => r.method === 'POST'),
       20_000,

@@ -22,6 +22,21 @@ export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, name)));
 }
 
+/** A new user `who` sends the bot a voice message (the stereo speech fixture) in their DM. */
+export function sendDmVoiceNote(fake: FakeDiscord, who: string): { dm: string; messageId: string } {
+  const user = fake.user(who);
+  const dm = fake.dmChannel(user);
+  const att = fake.attachment({
+    name: 'v.ogg',
+    bytes: fixture('speech-stereo.opus.ogg'),
+    contentType: 'audio/ogg',
+  });
+  const message = fake.sendMessage(
+    fake.message({ author: user, guild: false, channelId: dm, voice: true, attachments: [att] }),
+  );
+  return { dm, messageId: String(message.id) };
+}
+
 /** Real services (onnxruntime with the fixture model, SQLite in a temp dir), shared by a test file. */
 export interface World {
   readonly services: Services;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { envWithoutDiscord, killRunning, spawnNode } from '../../support/processes.ts';
 import { FakeDiscord } from './fake-discord/server.ts';
-import { type Any, fixture, TOKEN } from './harness.ts';
+import { type Any, fixture, sendDmVoiceNote, TOKEN } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'annamalai-discord-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,14 +47,7 @@ describe('kill -9 mid-analysis, then a restart on the same database (real proces
 
     const release = f.holdCdn();
     const downloading = new Promise<void>((resolve) => f.once('cdn', () => resolve()));
-    const dan = f.user('dan');
-    const dm = f.dmChannel(dan);
-    const att = f.attachment({
-      name: 'v.ogg',
-      bytes: fixture('speech-stereo.opus.ogg'),
-      contentType: 'audio/ogg',
-    });
-    f.sendMessage(f.message({ author: dan, guild: false, channelId: dm, voice: true, attachments: [att] }));
+    const { dm } = sendDmVoiceNote(f, 'dan');
     await f.waitFor(
       () => f.channelRequests(dm).find((r) => r.method === 'POST'),
       20_000,
@@ -130,14 +123,7 @@ describe('the database directory deleted while the bot runs (real process)', () 
     );
     expect(String((notice.body as Any)?.content)).toMatch(/lost its database/);
 
-    const erin = f.user('erin');
-    const dm = f.dmChannel(erin);
-    const att = f.attachment({
-      name: 'v.ogg',
-      bytes: fixture('speech-stereo.opus.ogg'),
-      contentType: 'audio/ogg',
-    });
-    f.sendMessage(f.message({ author: erin, guild: false, channelId: dm, voice: true, attachments: [att] }));
+    const { dm } = sendDmVoiceNote(f, 'erin');
     const refusal = await f.waitFor(
       () => f.channelRequests(dm).find((r) => r.method === 'POST'),
       20_000,
