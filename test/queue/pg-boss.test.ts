@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobOutcome, type JobPipeline, runJob, type Surface } from '../../src/bots/shared/job.ts';
+import { type JobPipeline, runJob } from '../../src/bots/shared/job.ts';
 import { WorkQueue } from '../../src/bots/shared/work-queue.ts';
 import { openClassifier, openServices } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -14,6 +14,7 @@ import { modelRunElsewhere } from '../../src/queue/remote-model.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { voice } from '../core/signals.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../storage/postgres-server.ts';
+import { recordingSurface } from '../support/surfaces.ts';
 import { pcm } from '../support/twins.ts';
 import { hangingFfmpeg, spawnWorker, testQueueSettings, type WorkerProcess } from './worker-processes.ts';
 
@@ -22,25 +23,6 @@ const audio = (file: string) => ({
   input: { bytes: new Uint8Array(readFileSync(`test/fixtures/audio/${file}`)), name: file },
   context: { platform: 'test', userId: 'u1', channelId: 'c1' },
 });
-
-/** A platform's surface reduced to what it was asked to show. */
-function countingSurface() {
-  const shown = { opened: 0, outcomes: [] as JobOutcome[] };
-  const surface: Surface = {
-    progressPolicy: { everyMs: 0 },
-    refuse: async () => {
-      throw new Error('nothing should be refused here');
-    },
-    open: async (ticket) => {
-      shown.opened++;
-      await ticket.reply({ message: 'waiting' });
-      return true;
-    },
-    progress: async () => undefined,
-    done: async (outcome) => void shown.outcomes.push(outcome),
-  };
-  return { shown, surface };
-}
 
 describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
   `analysis jobs through pg-boss to worker processes${POSTGRES_SKIP_REASON ? ` (skipped: ${POSTGRES_SKIP_REASON})` : ''}`,
@@ -231,8 +213,9 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       start();
       const { pipeline, request, storage } = await gatewayPipeline(gateway, settings.url);
       try {
-        const { shown, surface } = countingSurface();
+        const { shown, surface } = recordingSurface();
         await runJob(pipeline, request('speech.mp3'), surface);
+        expect(shown.refused).toEqual([]);
         expect(shown.opened).toBe(1);
         expect(shown.outcomes.map((o) => o.kind)).toEqual(['ok']);
         expect(await storage.jobs.unfinished('test')).toEqual([]);
@@ -247,12 +230,13 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       const { pipeline, request, storage } = await gatewayPipeline(gateway, settings.url);
       try {
         const stuck = start({ FFMPEG_PATH: hang.path });
-        const { shown, surface } = countingSurface();
+        const { shown, surface } = recordingSurface();
         const answered = runJob(pipeline, request('speech.mp3'), surface);
         await stuck.waitForLog('analysis job started');
         stuck.child.kill('SIGKILL');
         start();
         await answered;
+        expect(shown.refused).toEqual([]);
         expect(shown.opened).toBe(1);
         expect(shown.outcomes.map((o) => o.kind)).toEqual(['ok']);
         expect(await storage.jobs.unfinished('test')).toEqual([]);

@@ -8,15 +8,16 @@ import {
   storageAvailable,
   withinRate,
 } from '../../../src/bots/shared/admission.ts';
-import { type JobOutcome, runJob, type Surface } from '../../../src/bots/shared/job.ts';
+import { runJob } from '../../../src/bots/shared/job.ts';
 import { throttleProgress } from '../../../src/bots/shared/progress.ts';
 import { RateLimiter } from '../../../src/bots/shared/rate-limit.ts';
-import { type Dialect, maxMb, type Reply, replyText } from '../../../src/bots/shared/replies.ts';
+import { type Dialect, maxMb, replyText } from '../../../src/bots/shared/replies.ts';
 import { WorkQueue } from '../../../src/bots/shared/work-queue.ts';
 import { ERROR_CODES } from '../../../src/core/errors.ts';
 import type { DecodeLimits } from '../../../src/core/ports.ts';
 import { createLogger } from '../../../src/log.ts';
 import { voice } from '../../core/signals.ts';
+import { recordingSurface } from '../../support/surfaces.ts';
 import {
   LABELS,
   MemoryClassifier,
@@ -114,27 +115,6 @@ describe('shared progress: one throttle for every surface', () => {
     expect(sent).toEqual([8, 16]);
   });
 });
-
-/** A surface that records what it was asked to show. */
-function recordingSurface() {
-  const shown: { refused: Reply[]; opened: number; outcomes: JobOutcome[] } = {
-    refused: [],
-    opened: 0,
-    outcomes: [],
-  };
-  const surface: Surface = {
-    progressPolicy: { everyMs: 0 },
-    refuse: async (r) => void shown.refused.push(r),
-    open: async (ticket) => {
-      shown.opened++;
-      await ticket.reply({ where: 'here' });
-      return true;
-    },
-    progress: async () => undefined,
-    done: async (o) => void shown.outcomes.push(o),
-  };
-  return { shown, surface };
-}
 
 describe('runJob: the one job every adapter runs', () => {
   const neutral = () => {
