@@ -4,17 +4,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killRunning } from '../../support/processes.ts';
 import { FakeSlack } from './fake-slack.ts';
 import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL, fileMessage, slackFile } from './harness.ts';
+import { startSlackProcess } from './process.ts';
 
-let child: ChildProcess | undefined;
+let children: ChildProcess[] = [];
 let fake: FakeSlack | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  killRunning(children);
+  children = [];
   await fake?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  child = undefined;
   fake = undefined;
   dir = undefined;
 });
@@ -23,29 +25,7 @@ describe('npm run start:slack (the real entry point as a process)', () => {
   it('connects over Socket Mode, answers a clip, and exits cleanly on SIGTERM without logging a token', async () => {
     fake = await FakeSlack.start();
     dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-main-'));
-    let output = '';
-    const proc = spawn(process.execPath, ['src/bots/slack/main.ts'], {
-      env: {
-        ...process.env,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_APP_TOKEN: APP_TOKEN,
-        SLACK_API_URL: fake.apiUrl,
-        SLACK_TEST_FILE_HOST: fake.host,
-        MODEL_DIR: FIXTURE_MODEL,
-        INFERENCE_DEVICE: 'cpu',
-        INFERENCE_WORKERS: '1',
-        DATABASE_PATH: join(dir, 'bot.db'),
-        LOG_LEVEL: 'debug',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    proc.stdout?.on('data', (d) => {
-      output += String(d);
-    });
-    proc.stderr?.on('data', (d) => {
-      output += String(d);
-    });
+    const app = startSlackProcess(fake, join(dir, 'bot.db'), children);
     await fake.waitFor(() => fake?.connections, 20_000, 'the Socket Mode connection');
     const event = fileMessage(fake, 'D0ALICE', [slackFile(fake, 'speech.m4a')]);
     await fake.deliver('events_api', fake.eventPayload(event));
@@ -62,12 +42,12 @@ describe('npm run start:slack (the real entry point as a process)', () => {
       20_000,
       'the result',
     );
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(output).toMatch(/Slack app stopped/);
-    expect(output).not.toContain(BOT_TOKEN);
-    expect(output).not.toContain(APP_TOKEN);
+    app.child.kill('SIGTERM');
+    await app.exited;
+    expect(app.child.exitCode).toBe(0);
+    expect(app.out.text).toMatch(/Slack app stopped/);
+    expect(app.out.text).not.toContain(BOT_TOKEN);
+    expect(app.out.text).not.toContain(APP_TOKEN);
   });
 
   it('with Slack unreachable (a closed port), gives up within SLACK_CONNECT_TIMEOUT_S and exits 1 with one line naming the API URL', async () => {
@@ -95,7 +75,7 @@ describe('npm run start:slack (the real entry point as a process)', () => {
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child = proc;
+    children.push(proc);
     proc.stderr?.on('data', (d) => {
       stderr += String(d);
     });
