@@ -62,7 +62,9 @@ function showTime(t) {
   if (!report) return;
   const duration = report.duration_s;
   ui.time.textContent = `${clock(t)} / ${clock(duration)}`;
-  ui.seek.value = String(Math.floor(t));
+  // While someone moves the paused playhead with the slider, the slider leads: a time update still on its
+  // way from an earlier position would otherwise pull it back under their fingers.
+  if (document.activeElement !== ui.seek || player.playing) ui.seek.value = String(Math.floor(t));
   ui.seek.setAttribute('aria-valuetext', `${clock(t)} of ${clock(duration)}`);
   state.timeline?.moveTo(t);
   const segment = segmentAt(report.segments, t);
