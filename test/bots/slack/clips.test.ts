@@ -1,31 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../../src/audio/index.ts';
 import { slowed } from '../../support/twins.ts';
 import {
   BOT_TOKEN,
   blocksText,
-  closeClassifier,
   fileMessage,
-  type Harness,
+  harnessPerTest,
   sharedClassifier,
   slackFile,
-  startHarness,
   waitForReply,
 } from './harness.ts';
 
 // Real Bolt (Socket Mode) against the fake Slack, real ffmpeg/in-process decoding, onnxruntime with the
 // fixture model, real SQLite.
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-afterAll(closeClassifier);
+const startHarness = harnessPerTest();
 
 describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   it('a clip in a DM gets "Analyzing…" in its thread, then the result, a chart, and a stored row', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const file = slackFile(h.fake, 'speech.m4a', { subtype: 'slack_audio' });
     const event = fileMessage(h.fake, 'D0ALICE', [file]);
     const ack = await h.fake.deliver('events_api', h.fake.eventPayload(event));
@@ -69,7 +62,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   });
 
   it('a clip in a channel is analysed only when auto-analysis is on there', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const off = fileMessage(h.fake, 'C0GENERAL', [slackFile(h.fake, 'speech.webm')]);
     await h.fake.deliver('events_api', h.fake.eventPayload(off));
     // Give the listener time to (not) act, then check nothing was posted or downloaded.
@@ -92,7 +85,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   ])(
     'a %s clip labelled %s (subtype slack_audio) is analysed from its audio track',
     async (name, mimetype) => {
-      h = await startHarness();
+      const h = await startHarness();
       const file = slackFile(h.fake, name, { mimetype, subtype: 'slack_audio' });
       await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [file])));
       const { update } = await waitForReply(h);
@@ -106,7 +99,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   ])(
     'a corrupt file (%s) gets a specific, kind error in place of the result, stored as failed',
     async (name, mimetype) => {
-      h = await startHarness();
+      const h = await startHarness();
       const file = slackFile(h.fake, name, { mimetype });
       await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [file])));
       const { update } = await waitForReply(h);
@@ -117,7 +110,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   );
 
   it('a video without audio says so', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const file = slackFile(h.fake, 'video-no-audio.mp4', { mimetype: 'video/mp4' });
     await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [file])));
     const { update } = await waitForReply(h);
@@ -125,7 +118,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   });
 
   it('an image or a text message is ignored without a reply', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const image = slackFile(h.fake, 'image.png', { mimetype: 'image/png', filetype: 'png' });
     await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [image])));
     await h.fake.deliver(
@@ -145,7 +138,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   });
 
   it('a stub file from the event is completed with files.info before downloading', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const full = slackFile(h.fake, 'speech.m4a');
     h.fake.fileInfo.set(String(full.id), full);
     const stub = { id: full.id, mimetype: 'audio/mp4', file_access: 'check_file_info', user: 'U0ALICE' };
@@ -156,7 +149,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   });
 
   it('a file declared over the size limit is refused before downloading, with an ephemeral note', async () => {
-    h = await startHarness({ maxBytes: 20_000 });
+    const h = await startHarness({ maxBytes: 20_000 });
     const file = slackFile(h.fake, 'speech.m4a'); // 32,539 bytes
     await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [file])));
     const note = await h.fake.waitFor(() => h?.fake.callsOf('chat.postEphemeral')[0]);
@@ -166,7 +159,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
   });
 
   it('a file larger than it declared is cut off while downloading (bytes are counted)', async () => {
-    h = await startHarness({ maxBytes: 20_000 });
+    const h = await startHarness({ maxBytes: 20_000 });
     const file = slackFile(h.fake, 'speech.m4a', { size: 1_000 });
     await h.fake.deliver('events_api', h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [file])));
     const { update } = await waitForReply(h);
@@ -183,7 +176,7 @@ describe('Slack clips (Socket Mode, real Bolt, fake Slack)', () => {
     const inner = await sharedClassifier();
     // The fixture model is too quick for progress (at most one edit per 5 s, none in the first 5 s): slow each
     // batch as a big model on a busy CPU would.
-    h = await startHarness({ classifier: slowed(inner, 5_200) });
+    const h = await startHarness({ classifier: slowed(inner, 5_200) });
     h.fake.hostedFiles.set('long.ogg', new Uint8Array(long));
     // Slack rate-limits chat.update: each progress edit is answered 429 (Retry-After 1 s) once, so the last one
     // is still waiting for its retry when the result is ready.

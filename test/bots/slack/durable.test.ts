@@ -1,26 +1,20 @@
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { slackRecovery } from '../../../src/bots/slack/recovery.ts';
 import { createLogger } from '../../../src/log.ts';
 import { expectAnsweredOnce, journalWithStoredResult } from '../../support/stored-result.ts';
 import { MemoryJobJournal, MemoryStorageMonitor } from '../../support/twins.ts';
 import {
   blocksText,
-  closeClassifier,
   fileMessage,
   type Harness,
+  harnessPerTest,
   sharedClassifier,
   slackFile,
-  startHarness,
   waitForReply,
 } from './harness.ts';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-afterAll(closeClassifier);
+const startHarness = harnessPerTest();
 
 const FAST_RETRY = { attempts: 3, delaysMs: [20] };
 
@@ -34,7 +28,7 @@ async function sendClip(harness: Harness, user = 'U0ALICE') {
 
 describe('final replies: retried, then replaced (fake Slack, real Bolt)', () => {
   it('a final chat.update that fails once is retried and lands in place of "Analyzing…"', async () => {
-    h = await startHarness({ deps: { replyRetry: FAST_RETRY } });
+    const h = await startHarness({ deps: { replyRetry: FAST_RETRY } });
     const harness = h;
     // A failed update answered by Slack itself (ok: false): the Web API client does not retry those.
     harness.fake.failNext('chat.update', { body: { ok: false, error: 'internal_error' } });
@@ -46,7 +40,7 @@ describe('final replies: retried, then replaced (fake Slack, real Bolt)', () => 
   });
 
   it('an "Analyzing…" message deleted meanwhile is replaced by the result posted once in the thread', async () => {
-    h = await startHarness({ deps: { replyRetry: FAST_RETRY } });
+    const h = await startHarness({ deps: { replyRetry: FAST_RETRY } });
     const harness = h;
     harness.fake.failNext('chat.update', { body: { ok: false, error: 'message_not_found' } });
     await sendClip(harness);
@@ -65,7 +59,7 @@ describe('final replies: retried, then replaced (fake Slack, real Bolt)', () => 
 
 describe('a result that could not be saved still reaches the user, saying so', () => {
   it('with the database write-locked by another connection past the wait, the result arrives with the "could not be saved" line', async () => {
-    h = await startHarness({ lockWaitMs: 300 });
+    const h = await startHarness({ lockWaitMs: 300 });
     // A real SQLite write lock held by a second connection for the whole analysis.
     const locker = new DatabaseSync(h.dbPath);
     locker.exec('BEGIN IMMEDIATE');
@@ -85,7 +79,7 @@ describe('a result that could not be saved still reaches the user, saying so', (
 describe('storage lost: new clips refused, the workspace owner told once', () => {
   it('answers a clip with the storage.unavailable text, downloads nothing, and DMs the primary owner once', async () => {
     const health = new MemoryStorageMonitor();
-    h = await startHarness({ deps: { storageHealth: health } });
+    const h = await startHarness({ deps: { storageHealth: health } });
     const harness = h;
     harness.fake.on('users.list', () => ({
       ok: true,
@@ -127,7 +121,7 @@ describe('accepted work and restart recovery (job journal)', () => {
   it('a clip is refused with the storage text when the journal cannot record it (nothing is downloaded)', async () => {
     const jobs = new MemoryJobJournal();
     jobs.open = async () => Promise.reject(new Error('disk I/O error'));
-    h = await startHarness({ deps: { jobs } });
+    const h = await startHarness({ deps: { jobs } });
     await sendClip(h);
     const refusal = await h.fake.waitFor(
       () => h?.fake.callsOf('chat.postEphemeral')[0],
@@ -142,7 +136,7 @@ describe('accepted work and restart recovery (job journal)', () => {
 
   it('a job is open while its clip is analysed and closed once answered, with the reply and result recorded', async () => {
     const jobs = new MemoryJobJournal();
-    h = await startHarness({ deps: { jobs } });
+    const h = await startHarness({ deps: { jobs } });
     await sendClip(h);
     const { post } = await waitForReply(h);
     const [job] = [...jobs.jobs.values()];
@@ -156,7 +150,7 @@ describe('accepted work and restart recovery (job journal)', () => {
   });
 
   it('after a restart, "Analyzing…" of a job whose result was stored is updated into that result, once, with its chart', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const harness = h;
     const jobs = await journalWithStoredResult(harness.store, {
       platform: 'slack',

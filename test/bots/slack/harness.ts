@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterAll, afterEach } from 'vitest';
 import { createAudioDecoder } from '../../../src/audio/index.ts';
 import { createSlackBot, type SlackBot, type SlackBotDeps } from '../../../src/bots/slack/app.ts';
 import { loadSlackConfig, type SlackConfig } from '../../../src/bots/slack/config.ts';
@@ -241,5 +242,22 @@ export function slashCommand(fake: FakeSlack, text: string, where: { user: strin
       response_url: fake.responseUrl(id),
       trigger_id: fake.nextId('trig'),
     },
+  };
+}
+
+/**
+ * For a test file whose tests each start their own app: the returned function starts one (as startHarness
+ * does) and closes it after its test; the shared classifier is closed after the file.
+ */
+export function harnessPerTest(): (options?: HarnessOptions) => Promise<Harness> {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(closeClassifier);
+  return async (options = {}) => {
+    current = await startHarness(options);
+    return current;
   };
 }

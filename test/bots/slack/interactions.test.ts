@@ -1,22 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type FakeSlack, TEAM } from './fake-slack.ts';
-import {
-  blocksText,
-  closeClassifier,
-  fileMessage,
-  type Harness,
-  slackFile,
-  slashCommand,
-  startHarness,
-  waitForReply,
-} from './harness.ts';
+import { blocksText, fileMessage, harnessPerTest, slackFile, slashCommand, waitForReply } from './harness.ts';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-afterAll(closeClassifier);
+const startHarness = harnessPerTest();
 
 function command(fake: FakeSlack, text: string, user = 'U0ALICE', channel = 'C0RANDOM') {
   return slashCommand(fake, text, { user, channel });
@@ -75,7 +61,7 @@ const responseTo = (fake: FakeSlack, id: string) =>
 
 describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   it('the "Analyze emotions" shortcut replies in the clip\'s thread and stores the result under the speaker', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const message = fileMessage(h.fake, 'C0RANDOM', [slackFile(h.fake, 'speech-stereo.opus.ogg')]);
     const { payload } = shortcut(h.fake, message);
     await h.fake.deliver('interactive', payload);
@@ -87,7 +73,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('the shortcut on a message without audio answers only the caller', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const message = { type: 'message', user: 'U0ALICE', ts: h.fake.nextTs(), text: 'just text' };
     const { id, payload } = shortcut(h.fake, message);
     await h.fake.deliver('interactive', payload);
@@ -100,7 +86,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('/emotion analyses the most recent audio in the channel', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const older = fileMessage(h.fake, 'C0RANDOM', [slackFile(h.fake, 'speech.webm')]);
     const newer = fileMessage(h.fake, 'C0RANDOM', [slackFile(h.fake, 'speech.m4a')]);
     const text = { type: 'message', user: 'U0BOB', ts: h.fake.nextTs(), text: 'nice' };
@@ -113,7 +99,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('/emotion says so when there is no audio in the channel', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     h.fake.history.set('C0RANDOM', [{ type: 'message', user: 'U0BOB', ts: h.fake.nextTs(), text: 'hello' }]);
     const { id, payload } = command(h.fake, '');
     await h.fake.deliver('slash_commands', payload, true);
@@ -126,7 +112,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('/emotion in a channel the app cannot read asks to be invited', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     h.fake.on('conversations.history', () => ({ ok: false, error: 'not_in_channel' }));
     const { id, payload } = command(h.fake, '');
     await h.fake.deliver('slash_commands', payload, true);
@@ -138,7 +124,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('/emotion help and an unknown subcommand answer within the ack, ephemerally', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const help = await h.fake.deliver('slash_commands', command(h.fake, 'help').payload, true);
     expect(help.payload).toMatchObject({
       response_type: 'ephemeral',
@@ -149,7 +135,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('/emotion settings is refused to a non-admin and applied for an admin', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     h.fake.users.set('U0ADMIN', { id: 'U0ADMIN', is_admin: true, is_owner: false });
     const denied = command(h.fake, 'settings auto on', 'U0BOB');
     await h.fake.deliver('slash_commands', denied.payload, true);
@@ -173,7 +159,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('opt-out is honoured: no auto-analysis, the shortcut explains, opt-in restores', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     const out = await h.fake.deliver('slash_commands', command(h.fake, 'optout').payload, true);
     expect(String(out.payload?.text)).toMatch(/will not analyse recordings of your voice/);
     expect(await h.settings.isOptedOut('slack', 'U0ALICE')).toBe(true);
@@ -202,7 +188,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it("/emotion forget asks first, then deletes only the caller's results", async () => {
-    h = await startHarness();
+    const h = await startHarness();
     await h.fake.deliver(
       'events_api',
       h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [slackFile(h.fake, 'speech.m4a')])),
@@ -233,7 +219,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('a 429 from the Web API is retried after its Retry-After, and the reply still lands', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     h.fake.failNext('chat.update', {
       status: 429,
       headers: { 'retry-after': '1' },
@@ -253,7 +239,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
   });
 
   it('the per-user rate limit answers kindly instead of analysing', async () => {
-    h = await startHarness({ env: { RATE_LIMIT_USER_PER_MINUTE: '1' } });
+    const h = await startHarness({ env: { RATE_LIMIT_USER_PER_MINUTE: '1' } });
     await h.fake.deliver(
       'events_api',
       h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [slackFile(h.fake, 'speech.m4a')])),
@@ -275,7 +261,7 @@ describe('Slack shortcut and /emotion (real Bolt, fake Slack)', () => {
 
 describe('Slack limits on work', () => {
   it('the per-workspace rate limit counts everyone in the workspace', async () => {
-    h = await startHarness({ env: { RATE_LIMIT_WORKSPACE_PER_MINUTE: '1' } });
+    const h = await startHarness({ env: { RATE_LIMIT_WORKSPACE_PER_MINUTE: '1' } });
     await h.fake.deliver(
       'events_api',
       h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [slackFile(h.fake, 'speech.m4a')])),
@@ -294,7 +280,7 @@ describe('Slack limits on work', () => {
   });
 
   it('a full work queue answers "busy" instead of piling up', async () => {
-    h = await startHarness({ env: { WORK_CONCURRENCY: '1', WORK_QUEUE_MAX: '0' } });
+    const h = await startHarness({ env: { WORK_CONCURRENCY: '1', WORK_QUEUE_MAX: '0' } });
     h.fake.fileDelayMs = 500;
     await h.fake.deliver(
       'events_api',
@@ -314,7 +300,7 @@ describe('Slack limits on work', () => {
 
 describe('Slack App Home', () => {
   it('shows recent analyses and privacy buttons; opt-out and forget from the Home tab work', async () => {
-    h = await startHarness();
+    const h = await startHarness();
     await h.fake.deliver(
       'events_api',
       h.fake.eventPayload(fileMessage(h.fake, 'D0ALICE', [slackFile(h.fake, 'speech.m4a')])),
