@@ -91,8 +91,10 @@ class RecipeSpec:
     dropout: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
+    """In the file's order, so that the copy in report.json reads like the file."""
+
     run_id: str
     seed: int
     paths: Paths
@@ -100,24 +102,24 @@ class Config:
     splits: SplitSettings
     conditions_test: tuple[str, ...]
     augment: bool
+    augment_fraction: float | None = None
     corpus_weighting: str
     head_whisper: HeadParams
     head_melstats: HeadParams
+    head_yamnet: HeadParams | None = None
+    extra_bases: tuple[str, ...] | None = None
     meta: HeadParams
     quantize_max_f1_drop: float
     int8: Int8Settings
     standardisation_ks: tuple[int, ...]
-    recipes: tuple[RecipeSpec, ...]
-    previous_model: PreviousModel
-    augment_fraction: float | None = None
-    head_yamnet: HeadParams | None = None
-    extra_bases: tuple[str, ...] | None = None
     loudness_norm: bool | None = None
+    recipes: tuple[RecipeSpec, ...]
     random_protocol: bool | None = None
-    standardisation_curve: bool | None = None
+    previous_model: PreviousModel
     model_version: str | None = None
     quiet_clips: int | None = None
     shuffled_plan: bool | None = None
+    standardisation_curve: bool | None = None
     partial_features: bool | None = None  # set by --partial, not by the file
     comments: dict[str, Any] = field(default_factory=dict)  # the file's "_..." keys, kept for the report
 
