@@ -1,43 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { killRunning } from '../../support/processes.ts';
-import { FakeSlack } from './fake-slack.ts';
+import { describe, expect, it } from 'vitest';
 import { APP_TOKEN, BOT_TOKEN, FIXTURE_MODEL, fileMessage, slackFile } from './harness.ts';
-import { startSlackProcess } from './process.ts';
+import { useSlackProcesses } from './process.ts';
 
-let children: ChildProcess[] = [];
-let fake: FakeSlack | undefined;
-let dir: string | undefined;
-afterEach(async () => {
-  killRunning(children);
-  children = [];
-  await fake?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  fake = undefined;
-  dir = undefined;
-});
+const processes = useSlackProcesses('annamalai-slack-main-');
 
 describe('npm run start:slack (the real entry point as a process)', () => {
   it('connects over Socket Mode, answers a clip, and exits cleanly on SIGTERM without logging a token', async () => {
-    fake = await FakeSlack.start();
-    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-main-'));
-    const app = startSlackProcess(fake, join(dir, 'bot.db'), children);
-    await fake.waitFor(() => fake?.connections, 20_000, 'the Socket Mode connection');
+    const { fake, dir } = await processes.setUp();
+    const app = processes.start(fake, join(dir, 'bot.db'));
+    await fake.waitFor(() => fake.connections, 20_000, 'the Socket Mode connection');
     const event = fileMessage(fake, 'D0ALICE', [slackFile(fake, 'speech.m4a')]);
     await fake.deliver('events_api', fake.eventPayload(event));
-    const post = await fake.waitFor(
-      () => fake?.callsOf('chat.postMessage')[0],
-      20_000,
-      'the Analyzing… post',
-    );
+    const post = await fake.waitFor(() => fake.callsOf('chat.postMessage')[0], 20_000, 'the Analyzing… post');
     await fake.waitFor(
       () =>
         fake
-          ?.callsOf('chat.update')
+          .callsOf('chat.update')
           .find((c) => c.args.ts === post.reply?.ts && /Emotions heard/.test(JSON.stringify(c.args.blocks))),
       20_000,
       'the result',
@@ -58,7 +39,7 @@ describe('npm run start:slack (the real entry point as a process)', () => {
         s.close(() => resolve(p));
       });
     });
-    dir = mkdtempSync(join(tmpdir(), 'annamalai-slack-main-'));
+    const dir = processes.folder();
     const apiUrl = `http://127.0.0.1:${port}/api/`;
     let stderr = '';
     const proc = spawn(process.execPath, ['src/bots/slack/main.ts'], {
@@ -75,7 +56,7 @@ describe('npm run start:slack (the real entry point as a process)', () => {
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    children.push(proc);
+    processes.track(proc);
     proc.stderr?.on('data', (d) => {
       stderr += String(d);
     });

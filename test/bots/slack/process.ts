@@ -54,6 +54,15 @@ export function useSlackProcesses(prefix: string) {
       dir = mkdtempSync(join(tmpdir(), prefix));
       return { fake, dir };
     },
+    /** The scratch folder alone, for a test that must not reach any Slack. */
+    folder(): string {
+      dir = mkdtempSync(join(tmpdir(), prefix));
+      return dir;
+    },
+    /** A process the test spawned itself: killed after the test with the others. */
+    track(child: ChildProcess): void {
+      children.push(child);
+    },
     start: (f: FakeSlack, db: string, env: Record<string, string> = {}) =>
       startSlackProcess(f, db, children, env),
   };
