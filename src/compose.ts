@@ -1,7 +1,8 @@
 import { createAudioDecoder } from './audio/index.ts';
 import { type Config, decodeLimits } from './config.ts';
+import type { AnalysisQueue } from './core/analysis-queue.ts';
 import type { AnalyzerDeps } from './core/analyze.ts';
-import type { AnalysisQueue, Clock, EmotionClassifier } from './core/ports.ts';
+import type { Clock, EmotionClassifier } from './core/ports.ts';
 import { SystemClock } from './digest/clock.ts';
 import { createOnnxClassifier } from './inference/index.ts';
 import type { Logger } from './log.ts';
@@ -9,9 +10,10 @@ import { inProcessAnalysis } from './queue/in-process.ts';
 import { openPgBossAnalysis } from './queue/pg-boss/gateway.ts';
 import { modelRunElsewhere } from './queue/remote-model.ts';
 import { queueSettings } from './queue/settings.ts';
-import { type OpenedStorage, openStorage, type Storage, type StorageTarget } from './storage/open.ts';
+import { openStorage, type StorageTarget } from './storage/open.ts';
+import type { OpenedStorage, Storage } from './storage/storage.ts';
 
-export type { Storage } from './storage/open.ts';
+export type { Storage } from './storage/storage.ts';
 
 export interface Services {
   readonly analyzer: AnalyzerDeps & { readonly classifier: AnalyzerDeps['classifier'] };

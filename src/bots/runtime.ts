@@ -1,9 +1,9 @@
 import { openServices } from '../compose.ts';
 import { type Config, ConfigError } from '../config.ts';
+import type { AnalysisQueue } from '../core/analysis-queue.ts';
 import type { AnalyzerDeps } from '../core/analyze.ts';
 import { isAnnamalaiError } from '../core/errors.ts';
 import type {
-  AnalysisQueue,
   AnalysisStore,
   Clock,
   DeliveryLedger,

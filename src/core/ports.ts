@@ -1,6 +1,5 @@
-import type { AnalysisResult, AnalyzeOptions } from './analyze.ts';
 import type { PcmAudio } from './audio.ts';
-import type { AnalysisContext, AnalysisRecord, StoredAnalysis } from './records.ts';
+import type { AnalysisRecord, StoredAnalysis } from './records.ts';
 
 /** Bytes of one recording as an adapter received them (already size-bounded by the download). */
 export interface AudioInput {
@@ -255,25 +254,4 @@ export interface StorageMonitor {
   health(): StorageHealth;
   /** Called once each time health changes (e.g. to tell admins); returns an unsubscribe function. */
   onChange(listener: (health: StorageHealth) => void): () => void;
-}
-
-// ---- Analysis jobs: where the model runs (issue 20) ---------------------------------------------------
-
-/** One recording to analyse, as a gateway hands it to whatever runs the model. */
-export interface AnalysisJob {
-  readonly input: AudioInput;
-  readonly context: AnalysisContext;
-}
-
-/**
- * Port: "analyse this recording" as a job that is handed over and whose result is awaited. The embedded
- * implementation runs it in this process on the loaded model (src/queue/in-process.ts); the scale-out one
- * hands it to `annamalai worker` processes through pg-boss on Postgres (src/queue/pg-boss/). Like
- * analyzeRecording it never throws for a failed analysis: that is a result with a coded error.
- */
-export interface AnalysisQueue {
-  /** Where the work runs: 'in-process' (this process's model) or 'workers' (other processes). */
-  readonly kind: 'in-process' | 'workers';
-  analyse(job: AnalysisJob, options: AnalyzeOptions): Promise<AnalysisResult>;
-  close(): Promise<void>;
 }

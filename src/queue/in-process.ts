@@ -1,5 +1,5 @@
+import type { AnalysisQueue } from '../core/analysis-queue.ts';
 import { type AnalyzerDeps, analyzeRecording } from '../core/analyze.ts';
-import type { AnalysisQueue } from '../core/ports.ts';
 
 /**
  * The embedded analysis queue: the job runs at once, in this process, on the model it loaded. How many run

@@ -1,6 +1,6 @@
+import type { AnalysisJob } from '../core/analysis-queue.ts';
 import type { AnalysisResult, SaveOutcome } from '../core/analyze.ts';
 import { AnnamalaiError, type ErrorCode, isErrorCode } from '../core/errors.ts';
-import type { AnalysisJob } from '../core/ports.ts';
 import type { AnalysisContext, StoredAnalysis } from '../core/records.ts';
 
 /**

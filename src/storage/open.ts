@@ -1,11 +1,3 @@
-import type {
-  AnalysisStore,
-  DeliveryLedger,
-  DigestStore,
-  JobJournal,
-  SettingsStore,
-  StorageMonitor,
-} from '../core/ports.ts';
 import type { Logger } from '../log.ts';
 import { Database } from './database.ts';
 import { SqliteDeliveryLedger } from './delivery-ledger.ts';
@@ -13,26 +5,10 @@ import { SqliteDigestStore } from './digest-store.ts';
 import { SqliteJobJournal } from './job-journal.ts';
 import { SqliteSettingsStore } from './settings-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import type { OpenedStorage } from './storage.ts';
 import type { StorageTarget } from './target.ts';
 
 export type { StorageTarget } from './target.ts';
-
-/** Every store of one database, all on the process's one connection (SQLite) or pool (Postgres). */
-export interface Storage {
-  readonly results: AnalysisStore;
-  readonly settings: SettingsStore;
-  readonly digests: DigestStore;
-  readonly jobs: JobJournal;
-  readonly deliveries: DeliveryLedger;
-  readonly health: StorageMonitor;
-}
-
-export interface OpenedStorage extends Storage {
-  /** What logs and errors name: the file, or the server URL without its password. */
-  readonly target: string;
-  readonly schemaVersion: number;
-  close(): Promise<void>;
-}
 
 /**
  * Opens, migrates and proves writable the database of `target`, with every store on it. Throws

@@ -1,15 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WorkQueue } from '../bots/shared/work-queue.ts';
+import type { AnalyzerDeps } from '../core/analyze.ts';
 import { ERROR_CODES } from '../core/errors.ts';
+import type { StorageMonitor } from '../core/ports.ts';
 import { toReportJson } from '../core/report-json.ts';
 import { ESTIMATE_NOTE } from '../core/summary.ts';
+import type { Logger } from '../log.ts';
 import { isAuthorized } from './auth.ts';
 import { HTTP_STATUS, WebError } from './errors.ts';
 import { setSecurityHeaders } from './headers.ts';
 import { runWebJob, type WebJobDeps } from './job.ts';
 import { openApiDocument } from './openapi.ts';
-import type { WebServerDeps } from './server.ts';
+import type { WebSettings } from './settings.ts';
 import { loadStaticAssets } from './static.ts';
 import { readUpload } from './upload.ts';
+
+/** What the server runs on (src/web/server.ts builds it). */
+export interface WebServerDeps {
+  readonly analyzer: AnalyzerDeps;
+  /** Present only when the server was started with a database. */
+  readonly storageHealth?: StorageMonitor;
+  readonly settings: WebSettings;
+  readonly logger: Logger;
+  /** The bounded work queue; by default one of WEB_WORK_CONCURRENCY running and WEB_WORK_QUEUE_MAX waiting. */
+  readonly queue?: WorkQueue;
+}
 
 /** Every path the server answers: health, the API, the page's fixed files. */
 export class Routes {

@@ -2,26 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RateLimiter } from '../bots/shared/rate-limit.ts';
 import { WorkQueue } from '../bots/shared/work-queue.ts';
-import type { AnalyzerDeps } from '../core/analyze.ts';
-import type { StorageMonitor } from '../core/ports.ts';
-import type { Logger } from '../log.ts';
 import { checkExposure } from './auth.ts';
 import { WebError } from './errors.ts';
 import { UploadSlots, type WebJobDeps } from './job.ts';
-import { Routes, sendError } from './routes.ts';
-import type { WebSettings } from './settings.ts';
+import { Routes, sendError, type WebServerDeps } from './routes.ts';
 
 export { type WebSettings, webSettings } from './settings.ts';
-
-export interface WebServerDeps {
-  readonly analyzer: AnalyzerDeps;
-  /** Present only when the server was started with a database. */
-  readonly storageHealth?: StorageMonitor;
-  readonly settings: WebSettings;
-  readonly logger: Logger;
-  /** The bounded work queue; by default one of WEB_WORK_CONCURRENCY running and WEB_WORK_QUEUE_MAX waiting. */
-  readonly queue?: WorkQueue;
-}
 
 export interface RunningWebServer {
   /** e.g. http://127.0.0.1:8080 */

@@ -6,9 +6,10 @@ import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { MIGRATIONS } from '../../src/storage/migrations.ts';
-import { type OpenedStorage, openStorage } from '../../src/storage/open.ts';
+import { openStorage } from '../../src/storage/open.ts';
 import { PG_MIGRATIONS } from '../../src/storage/postgres/migrations.ts';
 import type { Row } from '../../src/storage/rows.ts';
+import type { OpenedStorage } from '../../src/storage/storage.ts';
 import { isPostgresUrl, type StorageTarget } from '../../src/storage/target.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from './postgres-server.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OpenedStorage } from '../../src/storage/open.ts';
+import type { OpenedStorage } from '../../src/storage/storage.ts';
 import { CH, configure, PLATFORM, recording, schedulerOn, WS } from '../digest/helpers.ts';
 import { BACKENDS, title, useBackend } from './backends.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeliveryLedger, JobJournal } from '../../src/core/ports.ts';
-import type { OpenedStorage } from '../../src/storage/open.ts';
+import type { OpenedStorage } from '../../src/storage/storage.ts';
 import { MemoryDeliveryLedger, MemoryJobJournal } from '../support/twins.ts';
 import { BACKENDS, type BackendEnv, title, useBackend } from './backends.ts';
 

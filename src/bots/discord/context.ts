@@ -1,8 +1,8 @@
 import type { ChatInputCommandInteraction, Client, ClientOptions, RepliableInteraction } from 'discord.js';
 import { MessageFlags } from 'discord.js';
+import type { AnalysisQueue } from '../../core/analysis-queue.ts';
 import type { AnalyzerDeps } from '../../core/analyze.ts';
 import type {
-  AnalysisQueue,
   AnalysisStore,
   Clock,
   DigestStore,

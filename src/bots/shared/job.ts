@@ -1,5 +1,6 @@
+import type { AnalysisQueue } from '../../core/analysis-queue.ts';
 import type { AnalyzerDeps } from '../../core/analyze.ts';
-import type { AnalysisQueue, JobJournal } from '../../core/ports.ts';
+import type { JobJournal } from '../../core/ports.ts';
 import type { AnalysisContext } from '../../core/records.ts';
 import type { Logger } from '../../log.ts';
 import { inProcessAnalysis } from '../../queue/in-process.ts';

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
+import type { AnalysisQueue } from '../../core/analysis-queue.ts';
 import type { AnalyzerDeps } from '../../core/analyze.ts';
 import type {
-  AnalysisQueue,
   AnalysisStore,
   Clock,
   DeliveryLedger,

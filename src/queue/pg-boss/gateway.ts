@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
+import type { AnalysisJob, AnalysisQueue } from '../../core/analysis-queue.ts';
 import type { AnalysisResult, AnalyzeOptions } from '../../core/analyze.ts';
 import { AnnamalaiError } from '../../core/errors.ts';
-import type { AnalysisJob, AnalysisQueue } from '../../core/ports.ts';
 import type { Logger } from '../../log.ts';
 import { fromResultData, fromRows, type ResultData, type RowsData, toJobData, toRows } from '../wire.ts';
 import {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../log.ts';
-import type { OpenedStorage } from '../open.ts';
+import type { OpenedStorage } from '../storage.ts';
 import { PgAnalysisStore } from './analysis-store.ts';
 import { PgDatabase, type PgDatabaseOptions } from './database.ts';
 import { PgDigestStore } from './digest-store.ts';

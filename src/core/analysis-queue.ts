@@ -1,0 +1,25 @@
+import type { AnalysisResult, AnalyzeOptions } from './analyze.ts';
+import type { AudioInput } from './ports.ts';
+import type { AnalysisContext } from './records.ts';
+
+/* Analysis jobs: where the model runs (issue 20). A port of its own file, apart from ports.ts, because it
+ * speaks in the analyze use case's types, which themselves use ports.ts. */
+
+/** One recording to analyse, as a gateway hands it to whatever runs the model. */
+export interface AnalysisJob {
+  readonly input: AudioInput;
+  readonly context: AnalysisContext;
+}
+
+/**
+ * Port: "analyse this recording" as a job that is handed over and whose result is awaited. The embedded
+ * implementation runs it in this process on the loaded model (src/queue/in-process.ts); the scale-out one
+ * hands it to `annamalai worker` processes through pg-boss on Postgres (src/queue/pg-boss/). Like
+ * analyzeRecording it never throws for a failed analysis: that is a result with a coded error.
+ */
+export interface AnalysisQueue {
+  /** Where the work runs: 'in-process' (this process's model) or 'workers' (other processes). */
+  readonly kind: 'in-process' | 'workers';
+  analyse(job: AnalysisJob, options: AnalyzeOptions): Promise<AnalysisResult>;
+  close(): Promise<void>;
+}
