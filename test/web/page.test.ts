@@ -281,9 +281,22 @@ describe.skipIf(NO_BROWSER_REASON !== undefined)('the web page in headless Chrom
     // The position slider seeks by keyboard: five steps of 1 s reach the second segment.
     await page.keyboard.press('Tab');
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('seek');
+    // Each step is checked as it is taken, so a failure (seen once in a loaded full run) says which one.
+    const seekValue = () =>
+      page.evaluate(() => (document.getElementById('seek') as unknown as RangeInput | null)?.value);
     await page.keyboard.press('Home');
-    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
-    await page.waitForFunction(() => document.getElementById('now-range')?.textContent === '0:05–0:10');
+    await expect.poll(seekValue).toBe('0');
+    for (let i = 1; i <= 5; i++) {
+      await page.keyboard.press('ArrowRight');
+      await expect.poll(seekValue).toBe(String(i));
+    }
+    // On failure the assertion shows where the playhead and the live region really were.
+    const now = () =>
+      page.evaluate(() => ({
+        range: document.getElementById('now-range')?.textContent,
+        time: document.getElementById('time')?.textContent,
+      }));
+    await expect.poll(now, { timeout: 10_000 }).toMatchObject({ range: '0:05–0:10' });
     // Every control has a name a screen reader can say.
     for (const name of ['Choose a file…', 'Record from the microphone', 'Play', 'Download the result (JSON)'])
       await expect(page.getByRole('button', { name, exact: true }).count()).resolves.toBe(1);
