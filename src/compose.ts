@@ -38,6 +38,8 @@ export async function openServices(
     readonly databaseUrl?: string;
     /** 'queue': a gateway that hands recordings to workers when QUEUE_URL is set (the bots); default in-process. */
     readonly analysis?: 'in-process' | 'queue';
+    /** The gateway whose accepted jobs the job journal holds (the bots: GATEWAY_ID). */
+    readonly owner?: string;
   } = {},
 ): Promise<Services> {
   // A Postgres URL, when given, wins over a SQLite file.
@@ -48,7 +50,8 @@ export async function openServices(
       : undefined;
   // Opened before the model is loaded: a database that cannot be written fails the start at once
   // (AnnamalaiError 'storage.unavailable' naming the file or server and the reason).
-  const storage: OpenedStorage | undefined = target && (await openStorage(target, { logger }));
+  const storage: OpenedStorage | undefined =
+    target && (await openStorage(target, { logger, ...(options.owner && { owner: options.owner }) }));
   const queue = options.analysis === 'queue' ? queueSettings(config) : undefined;
   let classifier: EmotionClassifier;
   let remote: AnalysisQueue | undefined;

@@ -39,6 +39,11 @@ const schema = z.object({
       .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL (pg-boss keeps its jobs there)')
       .optional(),
   ),
+  /**
+   * The name of this gateway, which must survive its restarts: a restarted gateway answers the jobs it
+   * accepted under this name (and only those, when several gateways share a database). Unset: the host name.
+   */
+  GATEWAY_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).max(200).optional()),
   /** Jobs one `annamalai worker` runs at once. */
   WORKER_CONCURRENCY: positiveInt.default(1),
   /** Further attempts of a job whose worker died or whose model failed, before the user is told. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { openServices } from '../compose.ts';
 import { type Config, ConfigError } from '../config.ts';
 import type { AnalysisQueue } from '../core/analysis-queue.ts';
@@ -66,6 +67,7 @@ export async function openBotRuntime(
     services = await openServices(config, logger, {
       ...(target.kind === 'postgres' ? { databaseUrl: target.url } : { databasePath: target.path }),
       analysis: 'queue',
+      owner: config.GATEWAY_ID ?? hostname(),
     });
   } catch (error) {
     // A database that cannot be written is a start-up configuration problem: one clear line, non-zero exit.

@@ -11,6 +11,15 @@ export interface AnalysisJob {
   readonly context: AnalysisContext;
 }
 
+export interface QueueOptions extends AnalyzeOptions {
+  /**
+   * Called once the job is in a durable queue, with the time until which a worker may still finish it: the
+   * caller records it, so a restarted gateway waits for the result instead of telling the user the work
+   * was lost. Never called by the embedded queue (its work dies with the process).
+   */
+  readonly onQueued?: (until: Date) => Promise<void>;
+}
+
 /**
  * Port: "analyse this recording" as a job that is handed over and whose result is awaited. The embedded
  * implementation runs it in this process on the loaded model (src/queue/in-process.ts); the scale-out one
@@ -20,6 +29,6 @@ export interface AnalysisJob {
 export interface AnalysisQueue {
   /** Where the work runs: 'in-process' (this process's model) or 'workers' (other processes). */
   readonly kind: 'in-process' | 'workers';
-  analyse(job: AnalysisJob, options: AnalyzeOptions): Promise<AnalysisResult>;
+  analyse(job: AnalysisJob, options: QueueOptions): Promise<AnalysisResult>;
   close(): Promise<void>;
 }

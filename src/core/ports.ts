@@ -57,6 +57,8 @@ export interface TimeRange {
 export interface AnalysisStore {
   save(record: AnalysisRecord): Promise<StoredAnalysis>;
   get(id: string): Promise<StoredAnalysis | undefined>;
+  /** The analysis stored for an accepted job (AnalysisContext.jobId), if any: at most one per job. */
+  byJob(jobId: string): Promise<StoredAnalysis | undefined>;
   userHistory(platform: string, userId: string, limit: number): Promise<StoredAnalysis[]>;
   channelAnalyses(platform: string, channelId: string, range: TimeRange): Promise<StoredAnalysis[]>;
   /** Deletes every analysis of one user; returns how many were deleted. */
@@ -208,12 +210,20 @@ export interface JobRecord {
   readonly reply: string;
   /** Set once the result was stored: a restarted process answers from it instead of asking to resend. */
   readonly analysisId: string | null;
+  /**
+   * Set once the recording was handed to a durable queue (QUEUE_URL): until then a worker may still store
+   * its result, which a restarted gateway delivers instead of the restart message. Null: the work lived
+   * only in the process that accepted it.
+   */
+  readonly queuedUntil: Date | null;
   readonly createdAt: Date;
 }
 
 /**
  * Port: accepted work, opened before the user sees "Listening…" and closed once answered, so a process
- * killed mid-analysis can answer every waiting user when it starts again (and never answer twice).
+ * killed mid-analysis can answer every waiting user when it starts again (and never answer twice). A journal
+ * belongs to one gateway, its owner (GATEWAY_ID): it opens jobs in the owner's name and lists only the
+ * owner's unfinished ones, so gateways sharing a database never answer each other's work.
  */
 export interface JobJournal {
   /** Records accepted work; returns its id. */
@@ -227,9 +237,11 @@ export interface JobJournal {
   setReply(id: string, reply: string): Promise<void>;
   /** The result of this job is stored under `analysisId`. */
   setAnalysis(id: string, analysisId: string): Promise<void>;
+  /** The recording is in the durable queue: a worker may store its result until `until`. */
+  queued(id: string, until: Date): Promise<void>;
   /** Answered (result, error or refusal): never answered again. Closing an unknown or closed id is a no-op. */
   close(id: string): Promise<void>;
-  /** Jobs of a platform still open, oldest first: what a restarted process must answer. */
+  /** This owner's jobs of a platform still open, oldest first: what a restarted process must answer. */
   unfinished(platform: string): Promise<JobRecord[]>;
 }
 

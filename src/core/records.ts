@@ -36,6 +36,11 @@ export interface AnalysisContext {
   readonly userId?: string;
   readonly sourceId?: string;
   readonly sourceName?: string;
+  /**
+   * The accepted job this analysis answers (a bot's job journal id): stored at most once per job, so a
+   * worker that retries a job whose result it had already stored replaces that row instead of adding one.
+   */
+  readonly jobId?: string;
 }
 
 export type AnalysisOutcome =

@@ -220,9 +220,15 @@ function migrate(db: DatabaseSync): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
   );
-  const current = schemaVersion(db);
+  // By the versions applied, not the highest: a version numbered below one already applied (added on another
+  // branch) is still applied.
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) =>
+      Number(r.version),
+    ),
+  );
   for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
+    if (applied.has(migration.version)) continue;
     transaction(db, (d) => {
       d.exec(migration.sql);
       d.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(

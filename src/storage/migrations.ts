@@ -185,6 +185,20 @@ export function migrations(d: Dialect): readonly Migration[] {
       )${d.strict};
     `,
     },
+    // Version 5 is taken by another change (voice baselines); migrations apply by the versions a database
+    // lacks, not above its highest, so either may reach a database first.
+    {
+      // Scale-out durability (issue 20): an analysis stored for a job is stored once, however often a worker
+      // retries it (the unique job id); a job names the gateway that owns its answer and, once handed to the
+      // durable queue, until when a worker may still deliver its result (a restarted gateway waits that long).
+      version: 6,
+      sql: `
+      ALTER TABLE analyses ADD COLUMN job_id TEXT;
+      CREATE UNIQUE INDEX analyses_job ON analyses (job_id) WHERE job_id IS NOT NULL;
+      ALTER TABLE jobs ADD COLUMN owner TEXT;
+      ALTER TABLE jobs ADD COLUMN queued_until ${d.ms};
+    `,
+    },
   ];
 }
 

@@ -16,21 +16,26 @@ export type { StorageTarget } from './target.ts';
  */
 export async function openStorage(
   target: StorageTarget,
-  options: { readonly logger?: Logger } = {},
+  options: {
+    readonly logger?: Logger;
+    /** The gateway whose jobs the journal opens and lists (GATEWAY_ID); none for the CLI, web and workers. */
+    readonly owner?: string;
+  } = {},
 ): Promise<OpenedStorage> {
   if (target.kind === 'postgres') {
     // Loaded only when asked for: a process on SQLite never loads the Postgres driver.
     const { openPostgresStorage } = await import('./postgres/index.ts');
     return openPostgresStorage(target.url, options);
   }
-  const database = Database.open({ path: target.path, ...options });
+  const { owner, ...databaseOptions } = options;
+  const database = Database.open({ path: target.path, ...databaseOptions });
   return {
     target: target.path,
     schemaVersion: database.schemaVersion,
     results: new SqliteStore(database),
     settings: new SqliteSettingsStore(database),
     digests: new SqliteDigestStore(database),
-    jobs: new SqliteJobJournal(database),
+    jobs: new SqliteJobJournal(database, owner),
     deliveries: new SqliteDeliveryLedger(database),
     health: database.monitor,
     close: () => database.close(),

@@ -33,6 +33,7 @@ export const ANALYSIS_COLUMNS = [
   'status',
   'error_code',
   'error_message',
+  'job_id',
 ] as const;
 
 /** Values of one analysis row, in ANALYSIS_COLUMNS order. */
@@ -53,6 +54,7 @@ export function analysisValues(id: string, record: AnalysisRecord): SqlValue[] {
     outcome.status,
     outcome.status === 'failed' ? outcome.error.code : null,
     outcome.status === 'failed' ? outcome.error.message : null,
+    record.jobId ?? null,
   ];
 }
 
@@ -94,6 +96,7 @@ export function toAnalysis(row: Row, segments: readonly Row[]): StoredAnalysis {
     ...optional('user_id', 'userId'),
     ...optional('source_id', 'sourceId'),
     ...optional('source_name', 'sourceName'),
+    ...optional('job_id', 'jobId'),
     durationS: Number(row.duration_s),
     model: { id: String(row.model_id), version: String(row.model_version) },
     createdAt: new Date(Number(row.created_at)),
@@ -225,6 +228,7 @@ export function toJob(row: Row): JobRecord {
     userId: String(row.user_id),
     reply: String(row.reply),
     analysisId: row.analysis_id == null ? null : String(row.analysis_id),
+    queuedUntil: row.queued_until == null ? null : new Date(Number(row.queued_until)),
     createdAt: new Date(Number(row.created_at)),
   };
 }

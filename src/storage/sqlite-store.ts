@@ -2,15 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { AnalysisStore, TimeRange } from '../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../core/records.ts';
-import { AttachedStore, type DatabaseOptions } from './database.ts';
-import {
-  ANALYSIS_COLUMNS,
-  analysisValues,
-  type Row,
-  SEGMENT_COLUMNS,
-  segmentValues,
-  toAnalysis,
-} from './rows.ts';
+import { AttachedStore, type DatabaseOptions, sqlite } from './database.ts';
+import { analysisValues, type Row, SEGMENT_COLUMNS, segmentValues, toAnalysis } from './rows.ts';
+import * as sql from './statements.ts';
 
 /** Options of a store that opens its own connection (tests, benches); processes share one Database. */
 export type SqliteStoreOptions = DatabaseOptions;
@@ -26,19 +20,27 @@ export class SqliteStore extends AttachedStore implements AnalysisStore {
   }
 
   async save(record: AnalysisRecord): Promise<StoredAnalysis> {
-    const id = randomUUID();
     const { outcome } = record;
-    await this.database.write((db) => {
-      db.prepare(
-        `INSERT INTO analyses (${ANALYSIS_COLUMNS.join(', ')}) VALUES (${marks(ANALYSIS_COLUMNS.length)})`,
-      ).run(...analysisValues(id, record));
-      if (outcome.status !== 'ok') return;
+    const id = await this.database.write((db) => {
+      // A job's analysis stored again (a retried job) keeps its first id: its old segments go.
+      const row = db.prepare(sqlite(sql.SAVE_ANALYSIS)).get(...analysisValues(randomUUID(), record)) as Row;
+      const stored = String(row.id);
+      if (record.jobId !== undefined) db.prepare(sqlite(sql.DELETE_SEGMENTS)).run(stored);
+      if (outcome.status !== 'ok') return stored;
       const insert = db.prepare(
         `INSERT INTO segments (${SEGMENT_COLUMNS.join(', ')}) VALUES (${marks(SEGMENT_COLUMNS.length)})`,
       );
-      for (const s of outcome.segments) insert.run(...segmentValues(id, s));
+      for (const s of outcome.segments) insert.run(...segmentValues(stored, s));
+      return stored;
     });
     return { ...record, id };
+  }
+
+  async byJob(jobId: string): Promise<StoredAnalysis | undefined> {
+    return this.database.read((db) => {
+      const row = db.prepare(sqlite(sql.SELECT_JOB_ANALYSIS)).get(jobId) as Row | undefined;
+      return row ? hydrate(db, row) : undefined;
+    });
   }
 
   async get(id: string): Promise<StoredAnalysis | undefined> {

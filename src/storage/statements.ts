@@ -1,5 +1,5 @@
 import type { WorkspaceSettingsPatch } from '../core/ports.ts';
-import type { SqlValue } from './rows.ts';
+import { ANALYSIS_COLUMNS, type SqlValue } from './rows.ts';
 
 // Statements both backends run as they are, written once in Postgres's numbered parameters ($1, $2, …).
 // SQLite has the same numbered parameters spelled ?1, ?2, … (`sqlite` in ./database.ts respells them), so
@@ -107,9 +107,41 @@ export const SELECT_DIGEST_RUNS = `SELECT * FROM digest_runs WHERE ${DIGEST_CHAN
 /** Parameters: job, run key, claimant, now. Inserts a row only for the first claimant of a run. */
 export const CLAIM_JOB = 'INSERT INTO job_runs VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING';
 
-/** Parameters: id, platform, user id, reply, created at. */
+/**
+ * Parameters: `analysisValues` (./rows.ts). Returns the row's id. An analysis with a job id is stored once
+ * per job: storing it again (a worker retrying a job whose result it stored before it died) replaces the
+ * first row's values under its id, so the caller then replaces its segments too.
+ */
+export const SAVE_ANALYSIS = `
+  INSERT INTO analyses (${ANALYSIS_COLUMNS.join(', ')})
+  VALUES (${ANALYSIS_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  ON CONFLICT (job_id) WHERE job_id IS NOT NULL DO UPDATE SET
+    ${ANALYSIS_COLUMNS.filter((c) => c !== 'id' && c !== 'job_id')
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ')}
+  RETURNING id`;
+
+/** Parameters: analysis id. Segments of a replaced analysis (see SAVE_ANALYSIS). */
+export const DELETE_SEGMENTS = 'DELETE FROM segments WHERE analysis_id = $1';
+
+/** Parameters: job id. The analysis stored for a job, if any. */
+export const SELECT_JOB_ANALYSIS = 'SELECT * FROM analyses WHERE job_id = $1';
+
+/** Parameters: id, platform, user id, reply, created at, owner (the gateway that answers it, or null). */
 export const OPEN_JOB =
-  'INSERT INTO jobs (id, platform, user_id, reply, created_at) VALUES ($1, $2, $3, $4, $5)';
+  'INSERT INTO jobs (id, platform, user_id, reply, created_at, owner) VALUES ($1, $2, $3, $4, $5, $6)';
+
+/** Parameters: until (ms), id. The job is in the durable queue: a worker may deliver its result until then. */
+export const SET_JOB_QUEUED = 'UPDATE jobs SET queued_until = $1 WHERE id = $2';
+
+/**
+ * Parameters: platform, owner. Open jobs of one gateway (and those from before jobs had owners), oldest
+ * first; `insertion` is the column of insertion order (SQLite's rowid, Postgres's seq).
+ */
+export function unfinishedJobs(insertion: 'rowid' | 'seq'): string {
+  return `SELECT * FROM jobs WHERE platform = $1 AND closed_at IS NULL AND (owner IS NULL OR owner = $2)
+    ORDER BY created_at, ${insertion}`;
+}
 
 /** Parameters: reply, id. */
 export const SET_JOB_REPLY = 'UPDATE jobs SET reply = $1 WHERE id = $2';

@@ -7,7 +7,7 @@ import type { AnalysisStore } from '../../src/core/ports.ts';
 import type { AnalysisRecord } from '../../src/core/records.ts';
 import { MIGRATIONS } from '../../src/storage/migrations.ts';
 import { SqliteStore } from '../../src/storage/sqlite-store.ts';
-import { BACKENDS, title, useBackend } from './backends.ts';
+import { BACKENDS, latest, title, useBackend } from './backends.ts';
 
 function record(overrides: Partial<AnalysisRecord> = {}): AnalysisRecord {
   return {
@@ -69,9 +69,56 @@ for (const backend of BACKENDS) {
     it('runs every migration once and keeps data across reopening', async () => {
       const saved = await store.save(record());
       const reopened = await env.open(location);
-      expect(reopened.schemaVersion).toBe(backend.migrations.length);
+      expect(reopened.schemaVersion).toBe(latest(backend.migrations));
       expect(await reopened.results.get(saved.id)).toEqual(saved);
       expect(await env.count(location, 'schema_migrations')).toBe(backend.migrations.length);
+    });
+
+    it("stores a job's analysis once: a retried job's second save (its worker died before completing the job) replaces the first under its id, segments included", async () => {
+      const first = await store.save(
+        record({
+          jobId: 'job-1',
+          outcome: { status: 'failed', error: { code: 'inference.failed', message: 'model crashed' } },
+        }),
+      );
+      const again = await store.save(record({ jobId: 'job-1' }));
+      const third = await store.save(record({ jobId: 'job-1', durationS: 7.25 }));
+      expect([again.id, third.id]).toEqual([first.id, first.id]);
+      expect(await env.count(location, 'analyses')).toBe(1);
+      expect(await env.count(location, 'segments')).toBe(2);
+      expect(await store.byJob('job-1')).toEqual(third);
+      expect(await store.get(first.id)).toEqual(third);
+      expect(await store.byJob('job-2')).toBeUndefined();
+      // Without a job id (the CLI, the web server) every save is an analysis of its own.
+      await store.save(record());
+      await store.save(record());
+      expect(await env.count(location, 'analyses')).toBe(3);
+    });
+
+    it('two connections (as two workers) storing the same job at once leave one analysis', async () => {
+      const other = (await env.open(location)).results;
+      const [a, b] = await Promise.all([
+        store.save(record({ jobId: 'job-9' })),
+        other.save(record({ jobId: 'job-9', durationS: 7.25 })),
+      ]);
+      expect(a.id).toBe(b.id);
+      expect(await env.count(location, 'analyses')).toBe(1);
+      expect(await env.count(location, 'segments')).toBe(2);
+    });
+
+    it('applies a migration missing below the newest applied one (a version added on another branch)', async () => {
+      await store.save(record());
+      // Migration 2 (settings tables) undone, as if it were numbered below the others but merged later.
+      await env.exec(
+        location,
+        `DROP TABLE opt_outs; DROP TABLE auto_analysis_channels; DROP TABLE workspace_settings;
+         DELETE FROM schema_migrations WHERE version = 2;`,
+      );
+      const reopened = await env.open(location);
+      await reopened.settings.setOptedOut('discord', 'u1', true);
+      expect(await reopened.settings.isOptedOut('discord', 'u1')).toBe(true);
+      expect(await env.count(location, 'schema_migrations')).toBe(backend.migrations.length);
+      expect(reopened.schemaVersion).toBe(latest(backend.migrations));
     });
 
     it("lists a user's history newest first, limited, and only that user's", async () => {
@@ -152,7 +199,7 @@ describe('SqliteStore opening its own file', () => {
     const saved = await store.save(record());
     await store.close();
     store = new SqliteStore({ path });
-    expect(store.schemaVersion).toBe(MIGRATIONS.length);
+    expect(store.schemaVersion).toBe(latest(MIGRATIONS));
     expect(await store.get(saved.id)).toEqual(saved);
     await store.close();
     const raw = new DatabaseSync(path);

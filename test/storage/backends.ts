@@ -29,6 +29,11 @@ export const BACKENDS: readonly Backend[] = [
   { name: 'Postgres', skip: POSTGRES_SKIP_REASON, migrations: PG_MIGRATIONS },
 ];
 
+/** A schema's newest version (the numbers may have gaps: a version taken by a change not merged yet). */
+export function latest(migrations: Backend['migrations']): number {
+  return Math.max(...migrations.map((m) => m.version));
+}
+
 /** The suite's title: the backend, and why it is skipped when it is. */
 export function title(backend: Backend, what: string): string {
   return backend.skip ? `${backend.name}: ${what} (skipped: ${backend.skip})` : `${backend.name}: ${what}`;
@@ -41,8 +46,8 @@ export function targetOf(location: string): StorageTarget {
 export interface BackendEnv {
   /** A new empty database: a SQLite file path (in a directory not created yet) or a Postgres URL. */
   fresh(): Promise<string>;
-  /** A process's storage on `location`, closed after the test. */
-  open(location: string): Promise<OpenedStorage>;
+  /** A process's storage on `location` (its job journal `owner`'s), closed after the test. */
+  open(location: string, options?: { readonly owner?: string }): Promise<OpenedStorage>;
   /** Runs one raw SQL statement (in the backend's dialect) on its own connection; returns its rows. */
   sql(location: string, text: string): Promise<Row[]>;
   /** Runs raw SQL statements (a migration's script) on their own connection. */
@@ -104,8 +109,8 @@ export function useBackend(backend: Backend): BackendEnv {
   };
   return {
     fresh: async () => (server ? server.createDatabase() : join(dir, randomUUID(), 'nested', 'a.db')),
-    async open(location) {
-      const storage = await openStorage(targetOf(location));
+    async open(location, options = {}) {
+      const storage = await openStorage(targetOf(location), options);
       opened.push(storage);
       return storage;
     },

@@ -48,17 +48,27 @@ function journalSuite(name: string, make: () => Promise<Subject<JobJournal>>) {
       expect(new Set([a, b, done, other]).size).toBe(4);
       await jobs.setReply(b, '{"ts":"2b"}');
       await jobs.setAnalysis(b, 'analysis-1');
+      await jobs.queued(b, t(90));
       await jobs.close(done);
 
       const restarted = await subject.reopen();
       expect(await restarted.unfinished('slack')).toEqual([
-        { id: a, platform: 'slack', userId: 'U1', reply: '{"ts":"1"}', analysisId: null, createdAt: t(1) },
+        {
+          id: a,
+          platform: 'slack',
+          userId: 'U1',
+          reply: '{"ts":"1"}',
+          analysisId: null,
+          queuedUntil: null,
+          createdAt: t(1),
+        },
         {
           id: b,
           platform: 'slack',
           userId: 'U2',
           reply: '{"ts":"2b"}',
           analysisId: 'analysis-1',
+          queuedUntil: t(90),
           createdAt: t(2),
         },
       ]);
@@ -103,6 +113,22 @@ for (const backend of BACKENDS) {
       'DeliveryLedger',
       stored(env, (s) => s.deliveries),
     );
+
+    it('two gateways on one database each list only their own unfinished jobs (and jobs from before owners), also after a restart', async () => {
+      const location = await env.fresh();
+      await env.migrateTo(location, 4);
+      await env.exec(
+        location,
+        `INSERT INTO jobs (id, platform, user_id, reply, created_at) VALUES ('legacy', 'slack', 'U0', '{}', 0)`,
+      );
+      const one = (await env.open(location, { owner: 'gateway-1' })).jobs;
+      const two = (await env.open(location, { owner: 'gateway-2' })).jobs;
+      const mine = await one.open({ platform: 'slack', userId: 'U1', reply: '{}', createdAt: t(1) });
+      const theirs = await two.open({ platform: 'slack', userId: 'U2', reply: '{}', createdAt: t(2) });
+      const restarted = (await env.open(location, { owner: 'gateway-1' })).jobs;
+      expect((await restarted.unfinished('slack')).map((j) => j.id)).toEqual(['legacy', mine]);
+      expect((await two.unfinished('slack')).map((j) => j.id)).toEqual(['legacy', theirs]);
+    });
 
     it('two connections to one database (as two processes have): a delivery recorded by one is a redelivery for the other', async () => {
       const location = await env.fresh();

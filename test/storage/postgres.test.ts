@@ -8,7 +8,7 @@ import type { StorageHealth } from '../../src/core/ports.ts';
 import { PgDatabase } from '../../src/storage/postgres/database.ts';
 import { openPostgresStorage } from '../../src/storage/postgres/index.ts';
 import { captureLogs } from '../support/logs.ts';
-import { BACKENDS, title, useBackend } from './backends.ts';
+import { BACKENDS, latest, title, useBackend } from './backends.ts';
 import { startPostgres } from './postgres-server.ts';
 
 const [sqlite, postgres] = BACKENDS;
@@ -77,7 +77,7 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
   it('three pools opening a new database at once (as three processes starting together) migrate it exactly once: the advisory lock', async () => {
     const location = await env.fresh();
     const opened = await Promise.all([1, 2, 3].map(() => env.open(location)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([4, 4, 4]);
+    expect(opened.map((s) => s.schemaVersion)).toEqual([1, 2, 3].map(() => latest(postgres.migrations)));
     expect(await env.count(location, 'schema_migrations')).toBe(postgres.migrations.length);
   });
 

@@ -90,12 +90,18 @@ export class MemoryStore implements AnalysisStore {
   readonly #rows: StoredAnalysis[] = [];
   #next = 1;
   async save(record: AnalysisRecord): Promise<StoredAnalysis> {
-    const stored = { ...record, id: String(this.#next++) };
-    this.#rows.push(stored);
+    // Like the real stores: a job's analysis stored again replaces the first under its id.
+    const earlier = record.jobId === undefined ? -1 : this.#rows.findIndex((r) => r.jobId === record.jobId);
+    const stored = { ...record, id: this.#rows[earlier]?.id ?? String(this.#next++) };
+    if (earlier >= 0) this.#rows[earlier] = stored;
+    else this.#rows.push(stored);
     return stored;
   }
   async get(id: string) {
     return this.#rows.find((r) => r.id === id);
+  }
+  async byJob(jobId: string) {
+    return this.#rows.find((r) => r.jobId === jobId);
   }
   async userHistory(platform: string, userId: string, limit: number) {
     return this.#rows
@@ -262,7 +268,7 @@ export class MemoryJobJournal implements JobJournal {
   #next = 1;
   async open(job: Parameters<JobJournal['open']>[0]): Promise<string> {
     const id = String(this.#next++);
-    this.jobs.set(id, { ...job, id, analysisId: null, closed: false });
+    this.jobs.set(id, { ...job, id, analysisId: null, queuedUntil: null, closed: false });
     return id;
   }
   async setReply(id: string, reply: string): Promise<void> {
@@ -272,6 +278,10 @@ export class MemoryJobJournal implements JobJournal {
   async setAnalysis(id: string, analysisId: string): Promise<void> {
     const job = this.jobs.get(id);
     if (job) this.jobs.set(id, { ...job, analysisId });
+  }
+  async queued(id: string, until: Date): Promise<void> {
+    const job = this.jobs.get(id);
+    if (job) this.jobs.set(id, { ...job, queuedUntil: until });
   }
   async close(id: string): Promise<void> {
     const job = this.jobs.get(id);

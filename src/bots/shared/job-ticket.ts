@@ -8,16 +8,22 @@ import type { Logger } from '../../log.ts';
  * (unit tests, the CLI) every step is a no-op.
  */
 export interface JobTicket {
+  /** The journal's id of the job (undefined without a journal): results are stored once per job id. */
+  readonly id: string | undefined;
   /** Where the waiting reply is: adapter-owned JSON the restarted process reads back. */
   reply(handle: object): Promise<void>;
   /** The result is stored under this id: after a restart it can be shown instead of "send it again". */
   analysed(analysisId: string): Promise<void>;
+  /** Handed to a durable queue: a worker may deliver the result until `until`, also after a restart. */
+  queued(until: Date): Promise<void>;
   /** Answered: never answered again. Idempotent. */
   close(): Promise<void>;
 }
 
 const NO_TICKET: JobTicket = {
+  id: undefined,
   reply: async () => undefined,
+  queued: async () => undefined,
   analysed: async () => undefined,
   close: async () => undefined,
 };
@@ -49,6 +55,8 @@ export async function openJob(
     }
   };
   return {
+    id,
+    queued: (until) => soft('record the queued job', () => jobs.queued(id, until)),
     reply: (handle) => soft('record the reply', () => jobs.setReply(id, JSON.stringify(handle))),
     analysed: (analysisId) => soft('record the result', () => jobs.setAnalysis(id, analysisId)),
     close: async () => {

@@ -121,9 +121,10 @@ async function analyse(
   const result = await analysis.analyse(
     {
       input: { bytes, name: audio.name, ...(audio.contentType ? { contentType: audio.contentType } : {}) },
-      context: request.context,
+      // The journal's id goes with the job: whoever stores the result stores it once for this job.
+      context: { ...request.context, ...(ticket.id !== undefined && { jobId: ticket.id }) },
     },
-    { signal, onProgress: progress.onProgress },
+    { signal, onProgress: progress.onProgress, onQueued: (until) => ticket.queued(until) },
   );
   await progress.settle();
   if (result.status === 'failed') {

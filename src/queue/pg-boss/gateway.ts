@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { PgBoss } from 'pg-boss';
-import type { AnalysisJob, AnalysisQueue } from '../../core/analysis-queue.ts';
-import type { AnalysisResult, AnalyzeOptions } from '../../core/analyze.ts';
+import type { AnalysisJob, AnalysisQueue, QueueOptions } from '../../core/analysis-queue.ts';
+import type { AnalysisResult } from '../../core/analyze.ts';
 import { AnnamalaiError } from '../../core/errors.ts';
 import type { Logger } from '../../log.ts';
 import { fromResultData, fromRows, type ResultData, type RowsData, toJobData, toRows } from '../wire.ts';
@@ -51,10 +51,17 @@ export async function openPgBossAnalysis(settings: QueueSettings, logger: Logger
   }
   const maxWaitMs = longestWaitMs(settings);
   /** Sends one job and awaits its end; on abort the job is cancelled and the abort rethrown. */
-  const submit = async (queue: string, data: object, signal: AbortSignal | undefined): Promise<Ending> => {
+  const submit = async (
+    queue: string,
+    data: object,
+    signal: AbortSignal | undefined,
+    onQueued?: (until: Date) => Promise<void>,
+  ): Promise<Ending> => {
     const id = await boss.send(queue, data);
     if (!id) throw new Error('pg-boss accepted no job');
     try {
+      // After the send, never before: a job recorded as queued is one a worker will really see.
+      await onQueued?.(new Date(Date.now() + maxWaitMs));
       return await awaitEnding(boss, queue, id, waiters, signal, maxWaitMs);
     } catch (error) {
       if (signal?.aborted) await boss.cancel(queue, id).catch(() => undefined);
@@ -63,11 +70,11 @@ export async function openPgBossAnalysis(settings: QueueSettings, logger: Logger
   };
   return {
     kind: 'workers',
-    async analyse(job: AnalysisJob, options: AnalyzeOptions): Promise<AnalysisResult> {
+    async analyse(job: AnalysisJob, options: QueueOptions): Promise<AnalysisResult> {
       options.onProgress?.({ stage: 'decoding' });
       let ending: Ending;
       try {
-        ending = await submit(ANALYSIS_QUEUE, toJobData(job), options.signal);
+        ending = await submit(ANALYSIS_QUEUE, toJobData(job), options.signal, options.onQueued);
       } catch (error) {
         if (!options.signal?.aborted) throw error;
         return { status: 'failed', durationS: 0, error: new AnnamalaiError('aborted', { cause: error }) };

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AnalysisStore, TimeRange } from '../../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../../core/records.ts';
 import {
-  ANALYSIS_COLUMNS,
   analysisValues,
   type Row,
   SEGMENT_COLUMNS,
@@ -10,6 +9,7 @@ import {
   segmentValues,
   toAnalysis,
 } from '../rows.ts';
+import * as sql from '../statements.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 
 /** Results in Postgres: the analyses and segments tables of migration 1 (../rows.ts maps them). */
@@ -25,19 +25,27 @@ export class PgAnalysisStore implements AnalysisStore {
   }
 
   async save(record: AnalysisRecord): Promise<StoredAnalysis> {
-    const id = randomUUID();
     const { outcome } = record;
-    await this.#db.transaction(async (tx) => {
-      await insert(tx, 'analyses', ANALYSIS_COLUMNS, [analysisValues(id, record)]);
+    const id = await this.#db.transaction(async (tx) => {
+      // A job's analysis stored again (a retried job) keeps its first id: its old segments go.
+      const { rows } = await tx.query(sql.SAVE_ANALYSIS, analysisValues(randomUUID(), record));
+      const stored = String(rows[0]?.id);
+      if (record.jobId !== undefined) await tx.query(sql.DELETE_SEGMENTS, [stored]);
       if (outcome.status === 'ok' && outcome.segments.length > 0)
         await insert(
           tx,
           'segments',
           SEGMENT_COLUMNS,
-          outcome.segments.map((s) => segmentValues(id, s)),
+          outcome.segments.map((s) => segmentValues(stored, s)),
         );
+      return stored;
     });
     return { ...record, id };
+  }
+
+  async byJob(jobId: string): Promise<StoredAnalysis | undefined> {
+    const [found] = await this.#hydrated(sql.SELECT_JOB_ANALYSIS, [jobId]);
+    return found;
   }
 
   async get(id: string): Promise<StoredAnalysis | undefined> {

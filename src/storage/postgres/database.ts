@@ -193,14 +193,13 @@ async function migrate(pool: pg.Pool): Promise<number> {
         await client.query(
           'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
         );
-        const { rows } = await client.query<{ v: number | null }>(
-          'SELECT MAX(version) AS v FROM schema_migrations',
-        );
-        const current = Number(rows[0]?.v ?? 0);
-        const next = PG_MIGRATIONS.find((m) => m.version > current);
+        const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+        // By the versions applied, not the highest: one numbered below an applied one is still applied.
+        const applied = new Set(rows.map((r) => Number(r.version)));
+        const next = PG_MIGRATIONS.find((m) => !applied.has(m.version));
         if (!next) {
           await client.query('COMMIT');
-          return current;
+          return Math.max(0, ...applied);
         }
         await client.query(next.sql);
         await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [

@@ -7,14 +7,24 @@ import type { PgDatabase } from './database.ts';
 /** Accepted work in Postgres (the jobs table of migration 4): written before the user is told "Listening…". */
 export class PgJobJournal implements JobJournal {
   readonly #db: PgDatabase;
+  readonly #owner: string | null;
 
-  constructor(db: PgDatabase) {
+  /** `owner`: the gateway whose jobs this journal opens and lists (none: the jobs of no named gateway). */
+  constructor(db: PgDatabase, owner?: string) {
     this.#db = db;
+    this.#owner = owner ?? null;
   }
 
   async open(job: Parameters<JobJournal['open']>[0]): Promise<string> {
     const id = randomUUID();
-    await this.#db.query(sql.OPEN_JOB, [id, job.platform, job.userId, job.reply, job.createdAt.getTime()]);
+    await this.#db.query(sql.OPEN_JOB, [
+      id,
+      job.platform,
+      job.userId,
+      job.reply,
+      job.createdAt.getTime(),
+      this.#owner,
+    ]);
     return id;
   }
 
@@ -26,15 +36,16 @@ export class PgJobJournal implements JobJournal {
     await this.#db.query(sql.SET_JOB_ANALYSIS, [analysisId, id]);
   }
 
+  async queued(id: string, until: Date): Promise<void> {
+    await this.#db.query(sql.SET_JOB_QUEUED, [until.getTime(), id]);
+  }
+
   async close(id: string): Promise<void> {
     await this.#db.query(sql.CLOSE_JOB, [Date.now(), id]);
   }
 
   async unfinished(platform: string): Promise<JobRecord[]> {
-    const { rows } = await this.#db.query(
-      'SELECT * FROM jobs WHERE platform = $1 AND closed_at IS NULL ORDER BY created_at, seq',
-      [platform],
-    );
+    const { rows } = await this.#db.query(sql.unfinishedJobs('seq'), [platform, this.#owner]);
     return rows.map(toJob);
   }
 }

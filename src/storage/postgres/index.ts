@@ -9,16 +9,20 @@ import { PgSettingsStore } from './settings-store.ts';
 /** Every store on one pool of connections to the Postgres database at `url`. */
 export async function openPostgresStorage(
   url: string,
-  options: { readonly logger?: Logger } & Omit<PgDatabaseOptions, 'url' | 'logger'> = {},
+  options: { readonly logger?: Logger; readonly owner?: string } & Omit<
+    PgDatabaseOptions,
+    'url' | 'logger'
+  > = {},
 ): Promise<OpenedStorage> {
-  const db = await PgDatabase.open({ url, ...options });
+  const { owner, ...databaseOptions } = options;
+  const db = await PgDatabase.open({ url, ...databaseOptions });
   return {
     target: db.target,
     schemaVersion: db.schemaVersion,
     results: new PgAnalysisStore(db),
     settings: new PgSettingsStore(db),
     digests: new PgDigestStore(db),
-    jobs: new PgJobJournal(db),
+    jobs: new PgJobJournal(db, owner),
     deliveries: new PgDeliveryLedger(db),
     health: db.monitor,
     close: () => db.close(),
