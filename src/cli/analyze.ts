@@ -12,6 +12,7 @@ import { AnnamalaiError, isAnnamalaiError } from '../core/errors.ts';
 import type { AudioInput } from '../core/ports.ts';
 import { toJsonLine } from '../core/report-json.ts';
 import type { Logger } from '../log.ts';
+import { databaseOption } from '../storage/target.ts';
 import type { OutputFormat } from './args.ts';
 import { formatTable } from './table.ts';
 
@@ -23,7 +24,7 @@ export interface AnalyzeRun {
 
 /** `annamalai analyze`: every file gets its table or JSON line, in order; 1 when any failed. */
 export async function runAnalyze(run: AnalyzeRun, config: Config, logger: Logger): Promise<number> {
-  const services = await openServices(config, logger, run.db ? { databasePath: run.db } : {});
+  const services = await openServices(config, logger, databaseOption(run.db));
   // From here on every way out, thrown or returned, passes close(): its worker threads would
   // otherwise keep the process alive after the last line.
   try {

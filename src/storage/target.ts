@@ -14,6 +14,14 @@ export function isPostgresUrl(value: string): boolean {
   }
 }
 
+/** `--db` of the CLI and the web server: a Postgres URL, or else a SQLite file path. */
+export function databaseOption(
+  db: string | undefined,
+): { readonly databaseUrl: string } | { readonly databasePath: string } | Record<string, never> {
+  if (db === undefined) return {};
+  return isPostgresUrl(db) ? { databaseUrl: db } : { databasePath: db };
+}
+
 /** DATABASE_URL (a Postgres URL) when set, else DATABASE_PATH (a SQLite file). */
 export function storageTarget(env: {
   readonly DATABASE_URL?: string | undefined;

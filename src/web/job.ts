@@ -1,17 +1,22 @@
 import { humanWait, type RateLimiter } from '../bots/shared/rate-limit.ts';
 import { QueueFullError, ShuttingDownError, type WorkQueue } from '../bots/shared/work-queue.ts';
-import { type AnalysisResult, type AnalyzerDeps, analyzeRecording } from '../core/analyze.ts';
+import type { AnalysisQueue } from '../core/analysis-queue.ts';
+import type { AnalysisResult, AnalyzerDeps } from '../core/analyze.ts';
 import type { AudioInput, StorageMonitor } from '../core/ports.ts';
 import type { Logger } from '../log.ts';
 import { WebError } from './errors.ts';
 
 /**
- * The web server's whole "run one analysis job" flow, in one place so that it can later enter the bots'
- * shared job pipeline instead: admission (rate limit, storage, queue room), the bounded upload, the
- * analysis on the shared bounded work queue, storage when a database is configured.
+ * The web server's whole "run one analysis job" flow: admission (rate limit, storage, queue room), the
+ * bounded upload, then the analysis on the bounded work queue through the same AnalysisQueue port as the
+ * bots (this process's model, or `annamalai worker` processes when QUEUE_URL is set), stored when a
+ * database is configured. No job journal: the answer goes back on the HTTP request itself, which does not
+ * survive a restart of this process anyway.
  */
 export interface WebJobDeps {
   readonly analyzer: AnalyzerDeps;
+  /** Where recordings are analysed: in this process on `analyzer`, or by workers. */
+  readonly analysis: AnalysisQueue;
   readonly queue: WorkQueue;
   readonly limiter: RateLimiter;
   readonly uploads: UploadSlots;
@@ -72,11 +77,9 @@ export async function runWebJob(deps: WebJobDeps, request: WebJobRequest): Promi
   let result: AnalysisResult;
   try {
     result = await deps.queue.push((queueSignal) =>
-      analyzeRecording(
-        deps.analyzer,
-        input,
+      deps.analysis.analyse(
         // No user, no file name: a stored web result is tied to nobody.
-        { platform: 'web' },
+        { input, context: { platform: 'web' } },
         { signal: AbortSignal.any([queueSignal, request.signal]) },
       ),
     );

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WorkQueue } from '../bots/shared/work-queue.ts';
+import type { AnalysisQueue } from '../core/analysis-queue.ts';
 import type { AnalyzerDeps } from '../core/analyze.ts';
 import { ERROR_CODES } from '../core/errors.ts';
 import type { StorageMonitor } from '../core/ports.ts';
@@ -18,6 +19,8 @@ import { readUpload } from './upload.ts';
 /** What the server runs on (src/web/server.ts builds it). */
 export interface WebServerDeps {
   readonly analyzer: AnalyzerDeps;
+  /** Where recordings are analysed; by default in this process on `analyzer`. */
+  readonly analysis?: AnalysisQueue;
   /** Present only when the server was started with a database. */
   readonly storageHealth?: StorageMonitor;
   readonly settings: WebSettings;
@@ -129,7 +132,11 @@ export class Routes {
       ready ? 200 : 503,
       JSON.stringify({
         status: ready ? 'ready' : 'not ready',
-        model: { state: 'loaded', id: this.#deps.analyzer.classifier.info.id },
+        model: {
+          // A gateway of workers has only the manifest: the model is loaded where the workers run.
+          state: this.#job.analysis.kind === 'workers' ? 'in workers' : 'loaded',
+          id: this.#deps.analyzer.classifier.info.id,
+        },
         database,
         accepting_work: accepting,
       }),

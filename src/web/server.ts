@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RateLimiter } from '../bots/shared/rate-limit.ts';
 import { WorkQueue } from '../bots/shared/work-queue.ts';
+import { inProcessAnalysis } from '../queue/in-process.ts';
 import { checkExposure } from './auth.ts';
 import { WebError } from './errors.ts';
 import { UploadSlots, type WebJobDeps } from './job.ts';
@@ -21,6 +22,7 @@ export async function startWebServer(deps: WebServerDeps): Promise<RunningWebSer
   checkExposure(settings.host, settings.token);
   const job: WebJobDeps = {
     analyzer: deps.analyzer,
+    analysis: deps.analysis ?? inProcessAnalysis(deps.analyzer),
     queue: deps.queue ?? new WorkQueue({ concurrency: settings.concurrency, maxQueued: settings.queueMax }),
     limiter: new RateLimiter({ client: { limit: settings.rateLimitPerMinute, windowMs: 60_000 } }),
     uploads: new UploadSlots(settings.concurrency + settings.queueMax),

@@ -7,6 +7,7 @@ import { type Any, fixture, TOKEN } from '../bots/discord/harness.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../storage/postgres-server.ts';
 import {
   hangingFfmpeg,
+  slowFfmpeg,
   spawnDiscordGateway,
   spawnWorker,
   testQueueSettings,
@@ -46,9 +47,13 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
 
     /** The Discord entry point with QUEUE_URL, on the model's manifest alone (loading the model would fail). */
     async function startGateway(url: string): Promise<{ text: string }> {
+      return (await startGatewayProcess(url)).out;
+    }
+
+    async function startGatewayProcess(url: string) {
       const gateway = await spawnDiscordGateway(fake, { url, modelDir: manifestOnly, token: TOKEN });
       gateways.push(gateway);
-      return gateway.out;
+      return gateway;
     }
 
     it(`${NOTES} voice notes are each answered once with a result by a gateway that has only the model's manifest, analysed by 2 workers`, async () => {
@@ -118,5 +123,47 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
         hang.remove();
       }
     }, 150_000);
+
+    it('the gateway killed -9 after "Listening…" and started again: the result the worker finishes replaces "Listening…", once', async () => {
+      const settings = testQueueSettings(await server.createDatabase());
+      const slow = slowFfmpeg(4);
+      try {
+        const worker = spawnWorker(settings, { FFMPEG_PATH: slow.path });
+        workers.push(worker);
+        const first = await startGatewayProcess(settings.url);
+        const user = fake.user('restart-sender');
+        const dm = fake.dmChannel(user);
+        const att = fake.attachment({
+          name: 'note.mp3',
+          bytes: fixture('speech.mp3'),
+          contentType: 'audio/mpeg',
+        });
+        fake.sendMessage(fake.message({ author: user, guild: false, channelId: dm, attachments: [att] }));
+        await fake.waitFor(
+          () => fake.channelRequests(dm).some((r) => r.method === 'POST'),
+          20_000,
+          'the Listening… reply',
+        );
+        await worker.waitForLog('analysis job started');
+        await first.stop();
+
+        const second = await startGatewayProcess(settings.url);
+        const edits = () => fake.channelRequests(dm).filter((r) => r.method === 'PATCH');
+        const results = () => edits().filter((r) => ((r.body as Any)?.embeds?.length ?? 0) > 0);
+        await fake.waitFor(() => results().length > 0, 30_000, 'the result');
+        await fake.waitFor(
+          () => /answered work left unfinished by the last run/.test(second.out.text),
+          10_000,
+          'the recovery to end',
+        );
+        expect(results()).toHaveLength(1);
+        expect(JSON.stringify(edits().map((r) => r.body))).not.toMatch(/I restarted/);
+        expect(fake.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(1);
+        expect(second.out.text).toMatch(/"awaited":1/);
+      } finally {
+        await stopGateways();
+        slow.remove();
+      }
+    }, 120_000);
   },
 );

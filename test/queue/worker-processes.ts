@@ -99,6 +99,90 @@ export function hangingFfmpeg(): { readonly path: string; remove(): void } {
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** An "ffmpeg" that waits `seconds` before decoding: a worker using it stays mid-job that long. */
+export function slowFfmpeg(seconds: number): { readonly path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'annamalai-slow-'));
+  const path = join(dir, 'ffmpeg');
+  writeFileSync(path, `#!/bin/sh\nsleep ${seconds}\nexec ffmpeg "$@"\n`);
+  chmodSync(path, 0o755);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The environment of a bot process that is a gateway of the workers on `url` (timings as the workers'). */
+function gatewayEnv(url: string, modelDir: string, gatewayId: string): Record<string, string> {
+  return {
+    MODEL_DIR: modelDir,
+    DATABASE_URL: url,
+    QUEUE_URL: url,
+    QUEUE_HEARTBEAT_S: '10',
+    QUEUE_SUPERVISE_S: '1',
+    GATEWAY_ID: gatewayId,
+    WORK_CONCURRENCY: '16',
+    WORK_QUEUE_MAX: '200',
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** A started gateway process: its output, and a stop that is a kill -9 (nothing is finished on the way out). */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly out: { text: string };
+  stop(): Promise<void>;
+}
+
+async function gateway(
+  started: ReturnType<typeof spawnNode>,
+  ready: RegExp,
+  waitFor: DiscordEndpoint['waitFor'],
+): Promise<GatewayProcess> {
+  const { child, out, exited } = started;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await waitFor(() => ready.test(out.text), 30_000, 'the gateway to connect');
+  } catch (error) {
+    await stop();
+    throw new Error(`${String(error)}\n${out.text}`);
+  }
+  return { child, out, stop };
+}
+
+/** Enough of the fake Slack to point a Slack app process at it. */
+interface SlackEndpoint {
+  readonly apiUrl: string;
+  readonly host: string;
+  waitFor: DiscordEndpoint['waitFor'];
+}
+
+/**
+ * The real `start:slack` entry point (Socket Mode) as a gateway of the workers on `url`, named `gatewayId`,
+ * connected to the fake Slack; resolves once it is. `modelDir` may hold only the manifest.
+ */
+export function spawnSlackGateway(
+  fake: SlackEndpoint,
+  options: {
+    readonly url: string;
+    readonly modelDir: string;
+    readonly gatewayId: string;
+    readonly botToken: string;
+    readonly appToken: string;
+  },
+): Promise<GatewayProcess> {
+  const started = spawnNode('src/bots/slack/main.ts', {
+    ...envWithoutDiscord(),
+    ...gatewayEnv(options.url, options.modelDir, options.gatewayId),
+    RATE_LIMIT_USER_PER_MINUTE: '1000',
+    RATE_LIMIT_WORKSPACE_PER_MINUTE: '1000',
+    SLACK_BOT_TOKEN: options.botToken,
+    SLACK_APP_TOKEN: options.appToken,
+    SLACK_API_URL: fake.apiUrl,
+    SLACK_TEST_FILE_HOST: fake.host,
+  });
+  return gateway(started, /Slack app started/, fake.waitFor.bind(fake));
+}
+
 /** Enough of the fake Discord to point a bot process at it. */
 interface DiscordEndpoint {
   readonly applicationId: string;
@@ -111,36 +195,24 @@ interface DiscordEndpoint {
  * The real `start:discord` entry point as a gateway of the workers on `url` (QUEUE_URL and DATABASE_URL),
  * logged in to the fake Discord; resolves once it is ready. `modelDir` may hold only the manifest.
  */
-export async function spawnDiscordGateway(
+export function spawnDiscordGateway(
   fake: DiscordEndpoint,
-  options: { readonly url: string; readonly modelDir: string; readonly token: string },
-): Promise<{ readonly child: ChildProcess; readonly out: { text: string }; stop(): Promise<void> }> {
-  const { child, out, exited } = spawnNode('src/bots/discord/main.ts', {
+  options: {
+    readonly url: string;
+    readonly modelDir: string;
+    readonly token: string;
+    readonly gatewayId?: string;
+  },
+): Promise<GatewayProcess> {
+  const started = spawnNode('src/bots/discord/main.ts', {
     ...envWithoutDiscord(),
-    MODEL_DIR: options.modelDir,
-    DATABASE_URL: options.url,
-    QUEUE_URL: options.url,
-    QUEUE_HEARTBEAT_S: '10',
-    QUEUE_SUPERVISE_S: '1',
-    WORK_CONCURRENCY: '16',
-    WORK_QUEUE_MAX: '200',
+    ...gatewayEnv(options.url, options.modelDir, options.gatewayId ?? 'discord-gateway'),
     RATE_LIMIT_USER_PER_MINUTE: '1000',
     RATE_LIMIT_GUILD_PER_MINUTE: '1000',
-    LOG_LEVEL: 'info',
     DISCORD_TOKEN: options.token,
     DISCORD_APPLICATION_ID: fake.applicationId,
     DISCORD_API_URL: fake.apiUrl,
     DISCORD_CDN_HOSTS: fake.cdnHost,
   });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  try {
-    await fake.waitFor(() => /discord bot ready/.test(out.text), 30_000, 'the gateway to log in');
-  } catch (error) {
-    await stop();
-    throw new Error(`${String(error)}\n${out.text}`);
-  }
-  return { child, out, stop };
+  return gateway(started, /discord bot ready/, fake.waitFor.bind(fake));
 }

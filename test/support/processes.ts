@@ -8,9 +8,9 @@ export interface NodeProcess {
   readonly exited: Promise<void>;
 }
 
-/** `node <entry>` with exactly `env`, no stdin; stdout and stderr gathered in `out.text`. */
-export function spawnNode(entry: string, env: NodeJS.ProcessEnv): NodeProcess {
-  const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node <entry> <args>` with exactly `env`, no stdin; stdout and stderr gathered in `out.text`. */
+export function spawnNode(entry: string, env: NodeJS.ProcessEnv, args: readonly string[] = []): NodeProcess {
+  const child = spawn(process.execPath, [entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { text: '' };
   child.stdout?.on('data', (c) => (out.text += String(c)));
   child.stderr?.on('data', (c) => (out.text += String(c)));

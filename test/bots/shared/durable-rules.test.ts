@@ -162,8 +162,51 @@ describe('restart recovery (shared/restart-recovery.ts, shared/job-ticket.ts)', 
     expect(await answerUnfinishedJobs(await jobs.unfinished('slack'), deps, answer)).toEqual({
       answered: 2,
       failed: 1,
+      awaited: 0,
     });
     expect(seen).toEqual(['a:1.0:restart', 'b:-:stored']);
+    expect(await jobs.unfinished('slack')).toHaveLength(0);
+  });
+
+  it('with a durable queue: waits for the result a worker stores under the job id and delivers it; the restart message only when the work died with the process or the queue gave up', async () => {
+    const jobs = new MemoryJobJournal();
+    const store = new MemoryStore();
+    const open = (n: string) => openJob(jobs, { platform: 'slack', userId: 'U1', reply: { n } }, log);
+    const result = (jobId: string) =>
+      store.save({
+        platform: 'slack',
+        jobId,
+        durationS: 1,
+        model: { id: 'm', version: '1' },
+        createdAt: new Date(),
+        outcome: { status: 'ok', segments: [] },
+      });
+    const inQueue = await open('in-queue'); // a worker is still on it
+    const givenUp = await open('given-up'); // no worker stores anything before the queue's longest wait
+    const storedUnrecorded = await open('stored'); // stored by id, the process died before recording it
+    await open('never-queued'); // killed while downloading: the work died with it
+    const expired = await open('expired');
+    await inQueue.queued(new Date(Date.now() + 10_000));
+    await givenUp.queued(new Date(Date.now() + 300));
+    await expired.queued(new Date(Date.now() - 1));
+    await result(String(storedUnrecorded.id));
+    const seen: string[] = [];
+    const answer = {
+      parse: (r: unknown) => r as { n: string },
+      answer: async (_job: unknown, h: { n: string } | undefined, s: unknown) => {
+        seen.push(`${h?.n}:${s ? 'result' : 'restart'}`);
+      },
+    };
+    const recovery = answerUnfinishedJobs(
+      await jobs.unfinished('slack'),
+      { jobs, store, log, pollMs: 20 },
+      answer,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual(['stored:result', 'never-queued:restart', 'expired:restart']);
+    await result(String(inQueue.id)); // the worker finishes after the restart
+    expect(await recovery).toEqual({ answered: 5, failed: 0, awaited: 2 });
+    expect(seen.slice(3)).toEqual(['in-queue:result', 'given-up:restart']);
     expect(await jobs.unfinished('slack')).toHaveLength(0);
   });
 });

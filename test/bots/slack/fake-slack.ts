@@ -9,7 +9,9 @@ import { type WebSocket, WebSocketServer } from 'ws';
  * - Web API at `${url}/api/` (clientOptions.slackApiUrl): every call recorded with its arguments and
  *   Authorization header; answers are defaults per method, or what a test sets with `on` / `failNext`.
  * - Socket Mode: apps.connections.open hands out `ws://127.0.0.1:…/socket`, whose server says hello,
- *   delivers envelopes, records acks, and redelivers unacked envelopes on the next connection.
+ *   delivers envelopes, records acks, and redelivers unacked envelopes on the next connection. Like Slack
+ *   with an app connected several times (several processes), each envelope goes to one open connection,
+ *   taken in turn; envelopes of a connection that is gone go to the next one that opens.
  * - A file host at `${url}/files/<name>` serving test/fixtures/audio (or bytes a test registers), and
  *   `${url}/redirect?to=<url>` answering 302; every file request is recorded with its Authorization.
  * - response_url endpoints at `${url}/response/<id>`, recorded.
@@ -118,7 +120,11 @@ export class FakeSlack {
   readonly #handlers = new Map<string, Handler>();
   readonly #once = new Map<string, ApiReply[]>();
   readonly #ackWaiters = new Map<string, (ack: Ack) => void>();
-  #socket: WebSocket | undefined;
+  /** Open connections, oldest first. */
+  #sockets: WebSocket[] = [];
+  /** The connection each envelope went to, until acked. */
+  readonly #sentOn = new Map<string, WebSocket>();
+  #turn = 0;
   #ts = 1_700_000_000;
   #ids = 0;
   #port = 0;
@@ -214,15 +220,21 @@ export class FakeSlack {
     return acked;
   }
 
-  /** Cuts the Socket Mode connection without a close handshake, as a network drop would. */
+  /** Cuts the newest Socket Mode connection without a close handshake, as a network drop would. */
   dropSocket(): void {
-    this.#socket?.terminate();
-    this.#socket = undefined;
+    this.#sockets.pop()?.terminate();
   }
 
-  /** Asks the app to reconnect, as Slack does before recycling a connection. */
+  /** Asks the app on the newest connection to reconnect, as Slack does before recycling a connection. */
   sendDisconnect(reason = 'refresh_requested'): void {
-    this.#socket?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-slack' } }));
+    this.#sockets
+      .at(-1)
+      ?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake-slack' } }));
+  }
+
+  /** How many Socket Mode connections are open now (`connections` counts every one ever opened). */
+  get openConnections(): number {
+    return this.#sockets.length;
   }
 
   eventPayload(event: Record<string, unknown>, eventId = this.nextId('Ev')): Record<string, unknown> {
@@ -256,35 +268,48 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** To one open connection, each in turn; with none open it waits for the next connection. */
   #send(envelope: Envelope): void {
-    if (this.#socket && this.#socket.readyState === this.#socket.OPEN)
-      this.#socket.send(JSON.stringify(envelope));
+    this.#sockets = this.#sockets.filter((s) => s.readyState === s.OPEN);
+    const socket = this.#sockets[this.#turn++ % Math.max(1, this.#sockets.length)];
+    if (!socket) return;
+    this.#sentOn.set(envelope.envelope_id, socket);
+    socket.send(JSON.stringify(envelope));
   }
 
   #onConnection(ws: WebSocket): void {
     this.connections += 1;
-    this.#socket = ws;
+    this.#sockets.push(ws);
+    const gone = () => {
+      this.#sockets = this.#sockets.filter((s) => s !== ws);
+    };
+    ws.on('close', gone);
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as { envelope_id?: string; payload?: Record<string, unknown> };
       if (!msg.envelope_id) return;
       const ack: Ack = { envelope_id: msg.envelope_id, payload: msg.payload, at: Date.now() };
       this.acks.push(ack);
+      this.#sentOn.delete(msg.envelope_id);
       this.#ackWaiters.get(msg.envelope_id)?.(ack);
       this.#ackWaiters.delete(msg.envelope_id);
     });
     ws.send(
       JSON.stringify({
         type: 'hello',
-        num_connections: 1,
+        num_connections: this.#sockets.length,
         debug_info: { host: 'fake-slack', approximate_connection_time: 18060 },
         connection_info: { app_id: 'A0APP' },
       }),
     );
-    // Like Slack: envelopes not acked on the old connection are delivered again on the new one.
+    // Like Slack: envelopes not acked on a connection that is gone (or sent while none was open) are
+    // delivered again on the new one; those in flight on another open connection stay there.
     for (const envelope of this.envelopes) {
       if (this.acks.some((a) => a.envelope_id === envelope.envelope_id)) continue;
+      const on = this.#sentOn.get(envelope.envelope_id);
+      if (on && on !== ws && on.readyState === on.OPEN) continue;
       envelope.retry_attempt += 1;
       envelope.retry_reason = 'reconnect';
+      this.#sentOn.set(envelope.envelope_id, ws);
       ws.send(JSON.stringify(envelope));
     }
   }
