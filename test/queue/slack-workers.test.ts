@@ -79,7 +79,8 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
         .waitFor(() => channels.every((c) => results(c).length > 0), 240_000, 'every result')
         .catch((error: unknown) => {
           const answered = channels.filter((c) => results(c).length > 0).length;
-          const tail = (g: GatewayProcess) => g.out.text.slice(-3000);
+          const tail = (g: GatewayProcess) =>
+            `exit ${g.child.exitCode ?? g.child.signalCode ?? 'none'}: ${g.out.text.slice(-3000)}`;
           throw new Error(
             `${String(error)}: ${answered} of ${CLIPS} answered, ${fake.acks.length} acked\n${tail(one)}\n${tail(two)}`,
           );

@@ -71,7 +71,7 @@ export async function answerUnfinishedJobs<H>(
       log.error({ err: String(error), job: job.id }, 'could not read the result of a recovered job');
       return undefined;
     });
-    if (!stored && job.queuedUntil && job.queuedUntil.getTime() > now()) queued.push(job);
+    if (!final(stored) && job.queuedUntil && job.queuedUntil.getTime() > now()) queued.push(job);
     else await finish(job, stored);
   }
   if (queued.length > 0)
@@ -79,6 +79,17 @@ export async function answerUnfinishedJobs<H>(
   await Promise.all(queued.map(async (job) => finish(job, await awaitWorker(job, deps, now))));
   log.info({ answered, failed, awaited: queued.length }, 'answered work left unfinished by the last run');
   return { answered, failed, awaited: queued.length };
+}
+
+/**
+ * Whether a stored analysis is the job's last word. A failed model (inference.failed) is not while the queue
+ * may still retry the job on another worker: that attempt's result replaces it under the same job id.
+ */
+function final(stored: StoredAnalysis | undefined): stored is StoredAnalysis {
+  return (
+    stored !== undefined &&
+    !(stored.outcome.status === 'failed' && stored.outcome.error.code === 'inference.failed')
+  );
 }
 
 /** The job's stored analysis: the one recorded on it, else one a worker stored under its id. */
@@ -94,20 +105,21 @@ async function awaitWorker(
   now: () => number,
 ): Promise<StoredAnalysis | undefined> {
   const until = job.queuedUntil?.getTime() ?? 0;
+  let stored: StoredAnalysis | undefined;
   for (;;) {
     const wait = Math.min(deps.pollMs ?? POLL_MS, until - now());
     if (wait <= 0) break;
     await new Promise((resolve) => setTimeout(resolve, wait));
     try {
-      const stored = await deps.store.byJob(job.id);
-      if (stored) return stored;
+      stored = await deps.store.byJob(job.id);
+      if (final(stored)) return stored;
     } catch (error) {
       // A database briefly unreachable: looked for again at the next poll.
       deps.log.warn({ err: String(error), job: job.id }, 'could not look for the result of a queued job');
     }
   }
   deps.log.warn({ job: job.id }, 'no worker stored a result for a job accepted before the restart');
-  return undefined;
+  return stored;
 }
 
 /** True when answered; the job is closed either way, so a crash loop never answers twice. */

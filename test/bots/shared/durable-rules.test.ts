@@ -7,6 +7,7 @@ import { deliverFinalReply } from '../../../src/bots/shared/reply-retry.ts';
 import { answerUnfinishedJobs } from '../../../src/bots/shared/restart-recovery.ts';
 import { StorageGate } from '../../../src/bots/shared/storage-gate.ts';
 import type { DeliveryLedger } from '../../../src/core/ports.ts';
+import type { AnalysisOutcome } from '../../../src/core/records.ts';
 import { createLogger } from '../../../src/log.ts';
 import {
   MemoryDeliveryLedger,
@@ -172,14 +173,14 @@ describe('restart recovery (shared/restart-recovery.ts, shared/job-ticket.ts)', 
     const jobs = new MemoryJobJournal();
     const store = new MemoryStore();
     const open = (n: string) => openJob(jobs, { platform: 'slack', userId: 'U1', reply: { n } }, log);
-    const result = (jobId: string) =>
+    const result = (jobId: string, outcome: AnalysisOutcome = { status: 'ok', segments: [] }) =>
       store.save({
         platform: 'slack',
         jobId,
         durationS: 1,
         model: { id: 'm', version: '1' },
         createdAt: new Date(),
-        outcome: { status: 'ok', segments: [] },
+        outcome,
       });
     const inQueue = await open('in-queue'); // a worker is still on it
     const givenUp = await open('given-up'); // no worker stores anything before the queue's longest wait
@@ -187,6 +188,11 @@ describe('restart recovery (shared/restart-recovery.ts, shared/job-ticket.ts)', 
     await open('never-queued'); // killed while downloading: the work died with it
     const expired = await open('expired');
     await inQueue.queued(new Date(Date.now() + 10_000));
+    // Its first attempt's model failed: not the last word while the queue retries it.
+    await result(String(inQueue.id), {
+      status: 'failed',
+      error: { code: 'inference.failed', message: 'the model failed' },
+    });
     await givenUp.queued(new Date(Date.now() + 300));
     await expired.queued(new Date(Date.now() - 1));
     await result(String(storedUnrecorded.id));
