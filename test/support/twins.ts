@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type PcmAudio, SAMPLE_RATE } from '../../src/core/audio.ts';
 import { REPORT_LABELS } from '../../src/core/labels.ts';
 import type {
@@ -265,9 +266,9 @@ export class FakeClock implements Clock {
 /** In-memory JobJournal: ids are sequential, so tests can name them. */
 export class MemoryJobJournal implements JobJournal {
   readonly jobs = new Map<string, JobRecord & { closed: boolean }>();
-  #next = 1;
   async open(job: Parameters<JobJournal['open']>[0]): Promise<string> {
-    const id = String(this.#next++);
+    // Unique across journals, as the real ones' are: a store shared by several tests finds results by job id.
+    const id = randomUUID();
     this.jobs.set(id, { ...job, id, analysisId: null, queuedUntil: null, closed: false });
     return id;
   }

@@ -5,8 +5,9 @@ import type { Logger } from '../../log.ts';
 /**
  * On start, every job a previous process accepted and never answered (killed -9, out of memory, power) is
  * answered exactly once: with its stored result when it got that far (or, with a durable queue, once a
- * worker finishes it), else with the restart message (refusals.ts). The adapter renders and delivers (an idempotent edit of the waiting reply, or a post when
- * none was recorded); the job is closed afterwards whatever happened, so a crash loop never answers twice.
+ * worker finishes it), else with the restart message (refusals.ts). The adapter renders and delivers (an
+ * idempotent edit of the waiting reply, or a post when none was recorded); the job is closed afterwards
+ * whatever happened, so a crash loop never answers twice.
  *
  * The list is taken with `unfinishedBeforeStart` before the adapter connects: work accepted by this process
  * must never be mistaken for the last run's.
@@ -55,7 +56,7 @@ export async function answerUnfinishedJobs<H>(
   open: readonly JobRecord[],
   deps: RecoveryDeps,
   adapter: RecoveryAnswer<H>,
-): Promise<{ readonly answered: number; readonly failed: number; readonly awaited: number }> {
+): Promise<{ readonly answered: number; readonly failed: number }> {
   const { log } = deps;
   const now = deps.now ?? Date.now;
   let answered = 0;
@@ -77,8 +78,9 @@ export async function answerUnfinishedJobs<H>(
   if (queued.length > 0)
     log.info({ jobs: queued.length }, 'waiting for the workers to finish jobs accepted before the restart');
   await Promise.all(queued.map(async (job) => finish(job, await awaitWorker(job, deps, now))));
+  // `awaited`: how many of them a worker was still on at the restart.
   log.info({ answered, failed, awaited: queued.length }, 'answered work left unfinished by the last run');
-  return { answered, failed, awaited: queued.length };
+  return { answered, failed };
 }
 
 /**

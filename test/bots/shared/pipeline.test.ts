@@ -152,7 +152,7 @@ describe('runJob: the one job every adapter runs', () => {
     );
     expect(shown.opened).toBe(1);
     expect(shown.outcomes.map((o) => o.kind)).toEqual(['ok']);
-    const job = jobs.jobs.get('1');
+    const [job] = jobs.jobs.values();
     expect(job).toMatchObject({ closed: true, reply: JSON.stringify({ where: 'here' }) });
     expect(job?.analysisId).toBe('1');
   });
@@ -170,7 +170,7 @@ describe('runJob: the one job every adapter runs', () => {
     expect(shown.outcomes).toEqual([
       { kind: 'error', code: 'download.failed', text: 'I couldn’t download the file. Please try again.' },
     ]);
-    expect(jobs.jobs.get('1')?.closed).toBe(true);
+    expect([...jobs.jobs.values()][0]?.closed).toBe(true);
   });
 
   it('refuses through the surface, without a job, when a check refuses', async () => {
