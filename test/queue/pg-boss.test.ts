@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobPipeline, runJob } from '../../src/bots/shared/job.ts';
 import { WorkQueue } from '../../src/bots/shared/work-queue.ts';
@@ -16,7 +17,13 @@ import { voice } from '../core/signals.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../storage/postgres-server.ts';
 import { recordingSurface } from '../support/surfaces.ts';
 import { pcm } from '../support/twins.ts';
-import { hangingFfmpeg, spawnWorker, testQueueSettings, type WorkerProcess } from './worker-processes.ts';
+import {
+  hangingFfmpeg,
+  slowFfmpeg,
+  spawnWorker,
+  testQueueSettings,
+  type WorkerProcess,
+} from './worker-processes.ts';
 
 const log = createLogger('silent');
 const audio = (file: string) => ({
@@ -103,6 +110,59 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
         expect(stuck.logs.some((l) => l.msg === 'analysis job done')).toBe(false);
       } finally {
         hang.remove();
+      }
+    }, 120_000);
+
+    it('a worker killed -9 after storing the result but before completing the job: the retry stores no second analysis, and the job is answered once', async () => {
+      const { settings, gateway, start } = await setUp();
+      const slow = slowFfmpeg(3);
+      const locker = new pg.Client({ connectionString: settings.url });
+      await locker.connect();
+      try {
+        const first = start({ FFMPEG_PATH: slow.path });
+        await first.waitForLog('worker ready: taking analysis jobs');
+        const job = {
+          ...audio('speech.mp3'),
+          context: { ...audio('speech.mp3').context, jobId: 'journal-1' },
+        };
+        const answered = gateway.analyse(job, { signal: AbortSignal.timeout(90_000) });
+        await first.waitForLog('analysis job started');
+        // The queue's job row locked while the worker decodes: its completion will wait on it.
+        const { rows } = await locker.query(
+          "SELECT table_name FROM pgboss.queue WHERE name = 'annamalai-analyse'",
+        );
+        await locker.query('BEGIN');
+        const locked = await locker.query(
+          `SELECT id FROM pgboss.${String(rows[0]?.table_name)} WHERE name = 'annamalai-analyse' AND state = 'active' FOR UPDATE`,
+        );
+        expect(locked.rowCount).toBe(1);
+        const stored = async () =>
+          Number(
+            (await locker.query("SELECT COUNT(*) AS n FROM analyses WHERE job_id = 'journal-1'")).rows[0]?.n,
+          );
+        const deadline = Date.now() + 30_000;
+        while ((await stored()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(await stored()).toBe(1);
+        first.child.kill('SIGKILL');
+        // Its completion, sent before it died and waiting on the lock, must not outlive it on the server.
+        const ended = await locker.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        );
+        expect(ended.rowCount).toBeGreaterThan(0);
+        await locker.query('ROLLBACK');
+        const second = start();
+        const result = await answered;
+        expect(result.status).toBe('ok');
+        expect(second.logs.filter((l) => l.msg === 'analysis job done').map((l) => l.attempt)).toEqual([2]);
+        expect(await stored()).toBe(1);
+        const segments = await locker.query(
+          "SELECT COUNT(*) AS n FROM segments s JOIN analyses a ON a.id = s.analysis_id WHERE a.job_id = 'journal-1'",
+        );
+        expect(Number(segments.rows[0]?.n)).toBe(result.status === 'ok' ? result.segments.length : -1);
+      } finally {
+        await locker.end();
+        slow.remove();
       }
     }, 120_000);
 
