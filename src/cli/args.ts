@@ -8,9 +8,10 @@ export const USAGE = `Usage:
   annamalai worker [--model DIR] [--device auto|cpu|cuda]
 
 analyze   prints each file's emotions per 5-second segment; --format json prints one JSON object per file
-          per line; --db PATH also stores the results in SQLite. Exits 1 if any file failed, 2 on a usage error.
-serve     the web page and HTTP API (default http://127.0.0.1:8080/); --db PATH stores results, never audio.
-          Any host but loopback needs WEB_TOKEN.
+          per line; --db PATH also stores the results in SQLite (or Postgres, given a postgres:// URL). Exits 1
+          if any file failed, 2 on a usage error.
+serve     the web page and HTTP API (default http://127.0.0.1:8080/); --db PATH|URL stores results, never
+          audio. Any host but loopback needs WEB_TOKEN. With QUEUE_URL the workers analyse (README "Scaling out").
 worker    runs the model for the bots: takes analysis jobs from the queue at QUEUE_URL, stores results in
           DATABASE_URL (README "Scaling out"); WORKER_CONCURRENCY jobs at once.
 Environment: see README (MODEL_DIR, INFERENCE_DEVICE, MAX_INPUT_MB, MAX_DURATION_S, WEB_TOKEN, LOG_LEVEL, ...).`;
