@@ -103,38 +103,56 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       expect(one.out.text + two.out.text).not.toContain(BOT_TOKEN);
     }, 300_000);
 
-    it('a gateway killed -9 after "Analyzing…" and started again: the result the worker finishes arrives once, in place of "Analyzing…"', async () => {
+    it('one of 2 gateways killed -9 after "Analyzing…" and started again: each clip gets its result once, the restarted one answering only its own', async () => {
       fake = await FakeSlack.start();
       const settings = testQueueSettings(await server.createDatabase());
       const slow = slowFfmpeg(4);
       try {
-        const worker = spawnWorker(settings, { FFMPEG_PATH: slow.path });
+        const worker = spawnWorker(settings, { FFMPEG_PATH: slow.path, WORKER_CONCURRENCY: '2' });
         workers.push(worker);
-        const first = await startGateway(settings.url, 'slack-restarted');
-        const event = fileMessage(fake, 'D0ALICE', [slackFile(fake, 'speech.m4a')]);
-        await fake.deliver('events_api', fake.eventPayload(event));
-        const post = await fake.waitFor(
-          () => fake.callsOf('chat.postMessage').find((c) => c.reply?.ts),
+        const restarted = await startGateway(settings.url, 'slack-restarted');
+        const other = await startGateway(settings.url, 'slack-other');
+        await fake.waitFor(() => fake.openConnections === 2, 20_000, 'both Socket Mode connections');
+        // One event to each connection (the fake takes them in turn, in the order they connected).
+        const channels = ['D0ALICE', 'D0BOB'];
+        for (const channel of channels)
+          await fake.deliver(
+            'events_api',
+            fake.eventPayload(fileMessage(fake, channel, [slackFile(fake, 'speech.m4a')])),
+          );
+        const posts = await fake.waitFor(
+          () => {
+            const found = fake.callsOf('chat.postMessage').filter((c) => c.reply?.ts);
+            return found.length === 2 && found;
+          },
           20_000,
-          'the Analyzing… post',
+          'both Analyzing… posts',
         );
-        await worker.waitForLog('analysis job started');
-        first.child.kill('SIGKILL');
-        await first.stop();
-
-        const second = await startGateway(settings.url, 'slack-restarted');
-        const updates = () => fake.callsOf('chat.update').filter((c) => c.args.ts === post.reply?.ts);
-        await fake.waitFor(() => updates().some((c) => isResult(c.args)), 30_000, 'the result');
         await fake.waitFor(
-          () => /answered work left unfinished by the last run/.test(second.out.text),
+          () => worker.logs.filter((l) => l.msg === 'analysis job started').length === 2,
+          20_000,
+          'both jobs on the worker',
+        );
+        await restarted.stop();
+
+        const again = await startGateway(settings.url, 'slack-restarted');
+        const results = (ts: unknown) =>
+          fake.callsOf('chat.update').filter((c) => c.args.ts === ts && isResult(c.args));
+        await fake.waitFor(() => posts.every((p) => results(p.reply?.ts).length > 0), 30_000, 'both results');
+        await fake.waitFor(
+          () => /answered work left unfinished by the last run/.test(again.out.text),
           10_000,
           'the recovery to end',
         );
-        expect(updates().filter((c) => isResult(c.args))).toHaveLength(1);
-        expect(JSON.stringify(updates().map((c) => c.args))).not.toMatch(/I restarted/);
-        expect(fake.callsOf('chat.postMessage')).toHaveLength(1);
-        expect(second.out.text).toMatch(/"awaited":1/);
-        expect(worker.logs.filter((l) => l.msg === 'analysis job done')).toHaveLength(1);
+        await new Promise((r) => setTimeout(r, 1000));
+        for (const post of posts) expect(results(post.reply?.ts), String(post.args.channel)).toHaveLength(1);
+        expect(JSON.stringify(fake.callsOf('chat.update').map((c) => c.args))).not.toMatch(/I restarted/);
+        expect(fake.callsOf('chat.postMessage')).toHaveLength(2);
+        // The restarted gateway waited for its own job only; the other answered its own, live.
+        expect(again.out.text).toMatch(/"answered":1,"failed":0,"awaited":1/);
+        expect(other.out.text).toMatch(/"answered":0,"failed":0,"awaited":0/);
+        expect(other.out.text).not.toMatch(/waiting for the workers to finish jobs/);
+        expect(worker.logs.filter((l) => l.msg === 'analysis job done')).toHaveLength(2);
       } finally {
         slow.remove();
       }
