@@ -44,9 +44,12 @@ class Recipe:
     augment: bool = True
     epochs: int = 40
     dropout: float = 0.3
+    mixup: float = 0.0  # Beta(a, a) mixup of inputs and targets
 
     def key(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in asdict(self).items() if k != "name")
+        # fields at their defaults are left out, so adding a lever keeps the cached results of older recipes
+        return ",".join(f"{k}={v}" for k, v in asdict(self).items()
+                        if k != "name" and not (k == "mixup" and not v))
 
 
 def recipe_from(d: dict[str, Any]) -> Recipe:
@@ -110,7 +113,7 @@ def fit_recipe(r: Recipe, bank: Feats, clips: np.ndarray, y: np.ndarray, w: np.n
     rows = bank.rows(clips, conds)
     x = bank.x("whisper", rows)[:, : r.depth]
     head = WhisperHead(r.depth, x.shape[2], r.hidden, r.dropout)
-    hpr = {**hp, "epochs": r.epochs, "label_smoothing": r.label_smoothing}
+    hpr = {**hp, "epochs": r.epochs, "label_smoothing": r.label_smoothing, "mixup": r.mixup}
     out = fit_classifier(head, x, y[bank.clip[rows]], w[bank.clip[rows]], hpr, seed)
     assert isinstance(out, WhisperHead)
     return out
@@ -197,11 +200,14 @@ def loco_means(loco: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def choose(results: dict[str, dict[str, Any]], baseline: str, tolerance: float = 0.01) -> str:
+def choose(results: dict[str, dict[str, Any]], baseline: str, tolerance: float = 0.01, max_depth: int | None = None
+           ) -> str:
     """The best LOCO mean among recipes whose speaker-CV corpus-mean weighted F1 is within `tolerance` of the
-    baseline recipe's (the current model's recipe): better on unseen corpora without losing unseen speakers."""
+    baseline recipe's (the current model's recipe): better on unseen corpora without losing unseen speakers.
+    Recipes deeper than max_depth (they would not fit the model's size and speed budgets) are never chosen."""
     floor = results[baseline]["speaker_cv"]["corpus_mean_weighted_f1"] - tolerance
-    ok = [n for n, r in results.items() if r["speaker_cv"]["corpus_mean_weighted_f1"] >= floor]
+    ok = [n for n, r in results.items() if r["speaker_cv"]["corpus_mean_weighted_f1"] >= floor
+          and (max_depth is None or r["recipe"]["depth"] <= max_depth)]
     return max(ok, key=lambda n: results[n]["loco_mean"])
 
 
@@ -218,10 +224,13 @@ def run_selection(cfg: Config, sp: Split, bank: Feats, cache: Path, log: Any = p
         s = results[r.name]
         log(f"recipe {r.name}: LOCO mean {s['loco_mean']:.3f} (corpora {s['loco_mean_corpora']:.3f}), speaker CV "
             f"corpus-mean {s['speaker_cv']['corpus_mean_weighted_f1']:.3f}")
-    chosen = choose({n: strip(r) for n, r in results.items()}, cfg.recipes[0].name)
+    max_depth = cfg.encoder.max_ship_depth
+    chosen = choose({n: strip(r) for n, r in results.items()}, cfg.recipes[0].name, max_depth=max_depth)
+    deep = f"; recipes deeper than {max_depth} blocks are measured, never chosen (30 MB and speed budgets)"
     return {"criterion": "primary: mean weighted F1 over LOCO folds (every corpus, and English, which spans "
                          "four corpora; single-label folds reported, not averaged); kept only if the speaker-CV "
-                         "corpus-mean weighted F1 is within 1 point of the current recipe's (the first listed)",
+                         "corpus-mean weighted F1 is within 1 point of the current recipe's (the first listed)"
+                         + (deep if max_depth else ""),
             "results": results, "chosen": chosen}
 
 

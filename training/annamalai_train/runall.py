@@ -65,7 +65,8 @@ def corpus_mean_wf1(y: np.ndarray, logits: np.ndarray, corpus: np.ndarray) -> fl
 
 def with_recipe(cfg: Config, r: Recipe) -> Config:
     """The config with the Whisper head's hyper-parameters taken from the chosen recipe."""
-    head = replace(cfg.head_whisper, hidden=r.hidden, dropout=r.dropout, epochs=r.epochs, label_smoothing=r.label_smoothing)
+    head = replace(cfg.head_whisper, hidden=r.hidden, dropout=r.dropout, epochs=r.epochs, label_smoothing=r.label_smoothing,
+                   mixup=r.mixup)
     return replace(cfg, head_whisper=head)
 
 
