@@ -56,9 +56,11 @@ def feature_plan(cfg: Config, ds: Dataset) -> list[tuple[str, np.ndarray]]:
     return plan
 
 
-def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False) -> Dataset:
+def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False,
+                  conditions: tuple[str, ...] | None = None) -> Dataset:
     """The clips, their splits and (with_features) their cached features, extracting what is missing; partial: only
-    the shards already on disk, extracting nothing (for measurements while an extraction runs)."""
+    the shards already on disk, extracting nothing (for measurements while an extraction runs); conditions: only
+    these conditions of the feature plan."""
     clips = load_metadata(Path(cfg.paths.corpora))
     assign = speaker_splits(
         clips, cfg.splits.test_frac, cfg.splits.n_folds, cfg.seed, cfg.splits.no_test, cfg.splits.late or (),
@@ -89,6 +91,8 @@ def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False
         fdir = cache / "features" / f"{kind}-s{cfg.seed}"
     root = Path(cfg.paths.corpora)
     for cond, idx in feature_plan(cfg, ds):
+        if conditions is not None and cond not in conditions:
+            continue
         if partial:
             have = cached_rows(fdir / cond, cond, len(idx))
             if not have.any():

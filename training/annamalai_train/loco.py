@@ -141,8 +141,11 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     """LOCO and speaker-CV results of one recipe, with the per-clip held-out logits and familiarity that the
     confidence calibration is fitted on; cached in cache/<recipe key hash>.npz + .json."""
     cache.mkdir(parents=True, exist_ok=True)
-    # a partial cache's results are not the full run's; nor are arrays made with another familiarity measure
-    key = f"{r.key()},clips={len(sp.y)},rows={len(bank.clip)},familiarity={FAMILIARITY}"
+    # a partial cache's results are not the full run's; nor are arrays made with another familiarity measure. Only
+    # the rows the folds read count (clean and augmented), so a selection run before the test conditions were
+    # extracted (main() below) is the full run's too
+    used = int(np.isin(bank.cond, ("clean", "aug")).sum())
+    key = f"{r.key()},clips={len(sp.y)},rows={used},familiarity={FAMILIARITY}"
     tag = f"{abs(hash_key(key)):016x}"
     jpath, npath = cache / f"{tag}.json", cache / f"{tag}.npz"
     if jpath.exists() and npath.exists():
@@ -283,7 +286,8 @@ def main() -> None:
     if args.partial:
         cfg = replace(cfg, run_id=cfg.run_id + "-partial")
     torch.set_num_threads(1)
-    ds = build_dataset(cfg, partial=args.partial)
+    # the selection reads clean and augmented features only: it can run while the test conditions are extracted
+    ds = build_dataset(cfg, partial=args.partial, conditions=None if args.calibration else ("clean", "aug"))
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
     sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg.paths.cache) / "loco" / cfg.run_id)
     out = Path(cfg.paths.reports) / cfg.run_id
