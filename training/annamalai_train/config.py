@@ -90,6 +90,7 @@ class RecipeSpec:
     epochs: int | None = None
     dropout: float | None = None
     mixup: float | None = None
+    augment_set: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +105,7 @@ class Config:
     conditions_test: tuple[str, ...]
     augment: bool
     augment_fraction: float | None = None
+    augment_room: bool | None = None  # also cache the 'aug_room' condition (recipes with augment_set "aug_room")
     corpus_weighting: str
     head_whisper: HeadParams
     head_melstats: HeadParams

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .audio import degrade, load_audio
+from .audio import load_audio
+from .conditions import degrade
 from .config import Config
 from .data import Clip, load_metadata, speaker_splits
 from .encoder import EncoderConfig, load_ct2_encoder
@@ -51,6 +52,8 @@ def feature_plan(cfg: Config, ds: Dataset) -> list[tuple[str, np.ndarray]]:
         frac = float(1.0 if cfg.augment_fraction is None else cfg.augment_fraction)
         pick = rng.choice(dev, int(round(frac * len(dev))), replace=False)
         plan.append(("aug", pick if shuffled else np.sort(pick)))
+        if cfg.augment_room:  # the same clips through the rooms-and-phones chain (rooms.py), a recipe's choice
+            plan.append(("aug_room", pick if shuffled else np.sort(pick)))
     for cond in cfg.conditions_test:
         plan.append((cond, test_idx))
     return plan

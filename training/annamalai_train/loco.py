@@ -45,11 +45,15 @@ class Recipe:
     epochs: int = 40
     dropout: float = 0.3
     mixup: float = 0.0  # Beta(a, a) mixup of inputs and targets
+    augment_set: str = "aug"  # which augmented condition: "aug" or "aug_room" (rooms.py)
+
+    def conditions(self) -> tuple[str, ...]:
+        return ("clean", self.augment_set) if self.augment else ("clean",)
 
     def key(self) -> str:
         # fields at their defaults are left out, so adding a lever keeps the cached results of older recipes
         return ",".join(f"{k}={v}" for k, v in asdict(self).items()
-                        if k != "name" and not (k == "mixup" and not v))
+                        if k != "name" and (k, v) not in (("mixup", 0.0), ("augment_set", "aug")))
 
 
 def recipe_from(d: dict[str, Any]) -> Recipe:
@@ -109,8 +113,7 @@ def familiarity(head: WhisperHead, fam: Familiarity, pooled: torch.Tensor) -> np
 
 def fit_recipe(r: Recipe, bank: Feats, clips: np.ndarray, y: np.ndarray, w: np.ndarray, hp: dict[str, Any],
                seed: int) -> WhisperHead:
-    conds = ("clean", "aug") if r.augment else ("clean",)
-    rows = bank.rows(clips, conds)
+    rows = bank.rows(clips, r.conditions())
     x = bank.x("whisper", rows)[:, : r.depth]
     head = WhisperHead(r.depth, x.shape[2], r.hidden, r.dropout)
     hpr = {**hp, "epochs": r.epochs, "label_smoothing": r.label_smoothing, "mixup": r.mixup}
@@ -144,7 +147,7 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     # a partial cache's results are not the full run's; nor are arrays made with another familiarity measure. Only
     # the rows the folds read count (clean and augmented), so a selection run before the test conditions were
     # extracted (main() below) is the full run's too
-    used = int(np.isin(bank.cond, ("clean", "aug")).sum())
+    used = int(np.isin(bank.cond, ("clean", "aug", "aug_room")).sum())
     key = f"{r.key()},clips={len(sp.y)},rows={used},familiarity={FAMILIARITY}"
     tag = f"{abs(hash_key(key)):016x}"
     jpath, npath = cache / f"{tag}.json", cache / f"{tag}.npz"
@@ -287,7 +290,7 @@ def main() -> None:
         cfg = replace(cfg, run_id=cfg.run_id + "-partial")
     torch.set_num_threads(1)
     # the selection reads clean and augmented features only: it can run while the test conditions are extracted
-    ds = build_dataset(cfg, partial=args.partial, conditions=None if args.calibration else ("clean", "aug"))
+    ds = build_dataset(cfg, partial=args.partial, conditions=None if args.calibration else ("clean", "aug", "aug_room"))
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
     sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg.paths.cache) / "loco" / cfg.run_id)
     out = Path(cfg.paths.reports) / cfg.run_id

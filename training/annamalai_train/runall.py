@@ -211,7 +211,7 @@ def choose_recipe(cfg: Config, ds: Dataset, bank: Feats, paths: RunPaths) -> Cho
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
     sel = run_selection(cfg, sp, bank, paths.cache / "loco" / cfg.run_id, log)
     recipe = recipe_from(sel["results"][sel["chosen"]]["recipe"])
-    return Choice(sel, sp, recipe, with_recipe(cfg, recipe), ("clean", "aug") if recipe.augment else ("clean",),
+    return Choice(sel, sp, recipe, with_recipe(cfg, recipe), recipe.conditions(),
                   clip_weights(ds.corpus, ds.speaker, recipe.weighting))
 
 
