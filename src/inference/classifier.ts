@@ -4,7 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { EmotionClassifier, ModelInfo } from '../core/ports.ts';
+import { AnnamalaiError } from '../core/errors.ts';
+import type { EmotionClassifier, ModelInfo, SpeakerRow, VoiceBaselineModel } from '../core/ports.ts';
 import {
   type CombinationKind,
   loadModel,
@@ -90,9 +91,20 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     fixture: manifest.fixture,
     device: pool.device,
   };
+  const spec = model.voiceBaseline?.spec;
+  const voiceBaseline: VoiceBaselineModel | undefined = spec && {
+    spec,
+    classify: async (segments, normaliser, signal) =>
+      (await pool.runRows(segments, normaliser, signal)).map((row, i): SpeakerRow => {
+        if (!row.embedding)
+          throw new AnnamalaiError('inference.failed', { detail: `no embedding for segment ${i}` });
+        return { ...row, embedding: row.embedding };
+      }),
+  };
   return {
     info,
     classify: (segments, signal) => pool.run(segments, signal),
+    ...(voiceBaseline && { voiceBaseline }),
     close: () => pool.close(),
   };
 }
