@@ -176,7 +176,10 @@ interface Speaker {
  * The speaker of this analysis, when there is a baseline to use or build: a model with a baseline head, a
  * baseline store, and a user. Statistics that cannot be read leave the analysis as it would be without one.
  */
-async function speakerBaseline(deps: PcmAnalyzerDeps, context: AnalysisContext): Promise<Speaker | undefined> {
+async function speakerBaseline(
+  deps: PcmAnalyzerDeps,
+  context: AnalysisContext,
+): Promise<Speaker | undefined> {
   const model = deps.classifier.voiceBaseline;
   if (!model || !deps.baselines || !context.userId) return undefined;
   const { id, version } = deps.classifier.info;

@@ -71,7 +71,10 @@ export function userVariance(stats: BaselineStats): number[] {
 }
 
 /** The rule: a baseline is used only when the model has a head and the user has enough recordings. */
-export function isReliable(spec: VoiceBaselineSpec, stats: BaselineStats | undefined): stats is BaselineStats {
+export function isReliable(
+  spec: VoiceBaselineSpec,
+  stats: BaselineStats | undefined,
+): stats is BaselineStats {
   return stats !== undefined && stats.count >= spec.minRecordings && stats.mean.length === spec.dims;
 }
 
@@ -88,7 +91,10 @@ export interface Normaliser {
  * nothing changes). lambda = n / (n + k); mu = lambda m + (1 - lambda) global_mean; the scale is global_std
  * ("mean") or sqrt(lambda var_u + (1 - lambda) global_std^2 + 1e-6) ("mean_and_scale").
  */
-export function normaliserFor(spec: VoiceBaselineSpec, stats: BaselineStats | undefined): Normaliser | undefined {
+export function normaliserFor(
+  spec: VoiceBaselineSpec,
+  stats: BaselineStats | undefined,
+): Normaliser | undefined {
   if (!isReliable(spec, stats)) return undefined;
   const n = stats.count;
   const lambda = n / (n + spec.shrinkageK);

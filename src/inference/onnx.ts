@@ -275,7 +275,8 @@ export class OnnxEnsemble {
   async runHead(z: Float32Array, rows: number): Promise<Float32Array[]> {
     const vb = this.#manifest.voice_baseline;
     const head = this.#head;
-    if (!vb || !head) throw new AnnamalaiError('inference.failed', { detail: 'the model has no baseline head' });
+    if (!vb || !head)
+      throw new AnnamalaiError('inference.failed', { detail: 'the model has no baseline head' });
     if (rows < 1 || z.length !== rows * vb.dims) {
       throw new AnnamalaiError('inference.failed', {
         detail: `baseline input has ${z.length} values, expected ${rows}×${vb.dims}`,

@@ -393,7 +393,10 @@ export class InferencePool {
         batch: parts.length,
         ...(normalisers && { normalisers }),
       };
-      slot.worker.postMessage(message, [input.buffer, ...(normalisers ? [normalisers.buffer as ArrayBuffer] : [])]);
+      slot.worker.postMessage(message, [
+        input.buffer,
+        ...(normalisers ? [normalisers.buffer as ArrayBuffer] : []),
+      ]);
     }
   }
 }

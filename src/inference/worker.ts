@@ -52,7 +52,6 @@ try {
     }
   });
   post({ type: 'ready', device: ensemble.device });
-
 } catch (error) {
   const e = isAnnamalaiError(error) ? error : toAnnamalaiError(error, 'model.invalid');
   post({ type: 'init-error', code: e.code, detail: e.detail });

@@ -23,7 +23,9 @@ export class SqliteBaselineStore extends AttachedStore implements BaselineStore 
       if (db.prepare(sqlite(IS_OPTED_OUT)).get(key.platform, key.userId) !== undefined) return undefined;
       const keyValues = sql.keyValues(key);
       db.prepare(sqlite(sql.DELETE_OTHER_MODELS)).run(...keyValues);
-      const before = sql.toStats(db.prepare(sqlite(sql.SELECT_BASELINE)).get(...keyValues) as Row | undefined);
+      const before = sql.toStats(
+        db.prepare(sqlite(sql.SELECT_BASELINE)).get(...keyValues) as Row | undefined,
+      );
       const after = addRecording(before, embedding);
       db.prepare(sqlite(sql.UPSERT_BASELINE)).run(...keyValues, ...sql.statsValues(after, now));
       return after;

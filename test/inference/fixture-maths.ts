@@ -92,4 +92,5 @@ const headW = (k: number, j: number) => (((k * 3 + j * 2) % 5) - 2) / 2;
 const headB = (j: number) => ((j % 3) - 1) / 4;
 
 /** tiny-single/'s baseline head on a normalised embedding z: the masked softmax of z W + b. */
-export const expectedBaselineProbabilities = (z: readonly number[]) => softmaxButQuestion(affine(z, headW, headB));
+export const expectedBaselineProbabilities = (z: readonly number[]) =>
+  softmaxButQuestion(affine(z, headW, headB));

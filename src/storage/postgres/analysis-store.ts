@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnalysisStore, TimeRange } from '../../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../../core/records.ts';
+import { DELETE_USER_BASELINES } from '../baseline-sql.ts';
 import {
   ANALYSIS_COLUMNS,
   analysisValues,
@@ -10,7 +11,6 @@ import {
   segmentValues,
   toAnalysis,
 } from '../rows.ts';
-import { DELETE_USER_BASELINES } from '../baseline-sql.ts';
 import { lockUser } from './baseline-store.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 

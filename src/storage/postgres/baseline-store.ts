@@ -9,7 +9,7 @@ import type { PgDatabase, Queryable } from './database.ts';
  * opting out (READ COMMITTED alone would let two first recordings both insert, or an update outlive an
  * opt-out that committed in between).
  */
-const LOCK_USER = "SELECT pg_advisory_xact_lock(hashtext($1 || chr(31) || $2))";
+const LOCK_USER = 'SELECT pg_advisory_xact_lock(hashtext($1 || chr(31) || $2))';
 
 /** Takes the person's lock in a transaction: see LOCK_USER. */
 export async function lockUser(tx: Queryable, platform: string, userId: string): Promise<void> {

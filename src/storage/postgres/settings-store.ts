@@ -1,6 +1,6 @@
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../../core/ports.ts';
-import { toRetention, toWorkspace } from '../rows.ts';
 import { DELETE_USER_BASELINES } from '../baseline-sql.ts';
+import { toRetention, toWorkspace } from '../rows.ts';
 import * as sql from '../statements.ts';
 import { lockUser } from './baseline-store.ts';
 import type { PgDatabase, Queryable } from './database.ts';
