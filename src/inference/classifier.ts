@@ -120,6 +120,8 @@ export interface ModelIdentity {
   readonly baseModels: readonly { readonly name: string; readonly quantized: boolean }[];
   /** stacked: a meta model over the base models' logits; single: one base model, no meta model. */
   readonly combination: CombinationKind;
+  /** The manifest's voice_baseline (issue 21), or null: then no baseline is ever built or used. */
+  readonly voiceBaseline: ModelManifest['voice_baseline'] | null;
   readonly metrics: Readonly<Record<string, unknown>>;
   readonly provenance: Readonly<Record<string, unknown>>;
   readonly licence: ModelManifest['licence'];
@@ -136,6 +138,7 @@ export async function loadModelInfo(modelDir: string): Promise<ModelIdentity> {
     trainedLabels: m.trained_labels,
     baseModels: m.base_models.map(({ name, quantized }) => ({ name, quantized })),
     combination: m.meta_model ? 'stacked' : 'single',
+    voiceBaseline: m.voice_baseline ?? null,
     metrics: m.metrics,
     provenance: m.provenance,
     licence: m.licence,
