@@ -195,6 +195,13 @@ export class InferencePool {
         );
       }
     }
+    if (normaliser && normaliser.centre.length !== this.#dims) {
+      return Promise.reject(
+        new AnnamalaiError('inference.failed', {
+          detail: `a voice-baseline normaliser of ${normaliser.centre.length} dims for a model with ${this.#dims ?? 'no baseline head'}`,
+        }),
+      );
+    }
     if (segments.length === 0) return Promise.resolve([]);
     if (this.#queued > 0 && this.#queued + segments.length > this.#options.maxQueue) {
       return Promise.reject(

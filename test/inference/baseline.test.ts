@@ -152,6 +152,17 @@ describe('classifying with the voice-baseline head (onnxruntime on tiny-single)'
     }
   });
 
+  it('a normaliser of another width is refused with inference.failed, before any worker sees it', async () => {
+    const model = classifier.voiceBaseline;
+    if (!model) throw new Error('no head');
+    const wrong = { centre: new Float64Array(2), scale: new Float64Array(2).fill(1), recordings: 5 };
+    const error = await rejection(model.classify([a], wrong));
+    expect(error.code).toBe('inference.failed');
+    expect(error.detail).toMatch(/normaliser of 2 dims for a model with 3/);
+    // The pool still serves.
+    expect(await model.classify([a], undefined)).toHaveLength(1);
+  });
+
   it('two speakers sharing a batch each get their own rows: the head only for the one with a baseline', async () => {
     const model = classifier.voiceBaseline;
     if (!model) throw new Error('no head');
