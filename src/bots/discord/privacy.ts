@@ -69,7 +69,7 @@ export async function onForget(interaction: ChatInputCommandInteraction): Promis
     new ButtonBuilder().setCustomId('forget:no').setLabel('Keep them').setStyle(ButtonStyle.Secondary),
   );
   await interaction.reply({
-    content: 'Delete **all** your stored analyses? This cannot be undone.',
+    content: 'Delete **all** your stored analyses, and your voice baseline? This cannot be undone.',
     components: [row],
     flags: MessageFlags.Ephemeral,
   });

@@ -194,7 +194,9 @@ export function forgetConfirmMessage(): RenderedMessage {
   return {
     text: 'Delete every stored result of your voice?',
     blocks: [
-      section('Delete *every* stored analysis of your voice in this workspace? This cannot be undone.'),
+      section(
+        'Delete *every* stored analysis of your voice in this workspace, and your voice baseline? This cannot be undone.',
+      ),
       {
         type: 'actions',
         elements: [

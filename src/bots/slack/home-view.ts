@@ -46,7 +46,7 @@ export function homeView(view: HomeView): { type: 'home'; blocks: KnownBlock[] }
             title: { type: 'plain_text', text: 'Forget your results?' },
             text: {
               type: 'mrkdwn',
-              text: 'Every stored analysis of your voice in this workspace is deleted. This cannot be undone.',
+              text: 'Every stored analysis of your voice in this workspace is deleted, and your voice baseline. This cannot be undone.',
             },
             confirm: { type: 'plain_text', text: 'Delete' },
             deny: { type: 'plain_text', text: 'Cancel' },
