@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -52,6 +52,27 @@ describe('annamalai analyze --speaker (end to end: a series of one person’s fi
       summary: { notes: expect.arrayContaining(['Compared with your usual voice, 3 recordings.']) },
     });
     expect(baselines(db)[0]).toMatchObject({ count: 4 });
+  });
+
+  it('a new model version starts over: the old statistics are dropped at its first recording', async () => {
+    const db = join(dir, 'versions.db');
+    await cli(['analyze', '--db', db, '--speaker', 'ann', ...FILES.slice(0, 2)], WITH_HEAD);
+    expect(baselines(db)).toMatchObject([{ count: 2 }]);
+    const v2 = join(dir, 'tiny-single-v2');
+    cpSync(WITH_HEAD.MODEL_DIR, v2, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(v2, 'manifest.json'), 'utf8')) as { version: string };
+    writeFileSync(join(v2, 'manifest.json'), JSON.stringify({ ...manifest, version: '2.0.0' }));
+    const run = await cli(['analyze', '--format', 'json', '--db', db, '--speaker', 'ann', FILES[2] ?? ''], {
+      MODEL_DIR: v2,
+    });
+    expect(jsonLines(run.stdout)[0]).toMatchObject({
+      summary: { notes: expect.not.arrayContaining([USUAL]) },
+    });
+    const raw = new DatabaseSync(db);
+    expect(raw.prepare('SELECT model_version, count FROM voice_baselines').all()).toEqual([
+      { model_version: '2.0.0', count: 1 },
+    ]);
+    raw.close();
   });
 
   it('a model without a baseline head says --speaker changes nothing and keeps nothing', async () => {
