@@ -21,6 +21,28 @@ afterAll(async () => {
   if (withHead) await (await withHead).close();
 });
 
+/** A button click on the App Home tab, as Slack delivers it. */
+function homeButton(actionId: string, user: string): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    user: { id: user, team_id: TEAM },
+    team: { id: TEAM, domain: 'fake' },
+    api_app_id: 'A0APP',
+    trigger_id: 'trig-1',
+    container: { type: 'view', view_id: 'V1' },
+    view: { id: 'V1', type: 'home' },
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'b1',
+        type: 'button',
+        action_ts: '1.0',
+        text: { type: 'plain_text', text: 'x' },
+      },
+    ],
+  };
+}
+
 const key: BaselineKey = {
   platform: 'slack',
   workspaceId: TEAM,
@@ -64,6 +86,14 @@ describe('/emotion baseline on Slack and the App Home', () => {
     expect(view).toMatch(/in use, from 3 clips/);
     expect(view).toMatch(/home_baseline_reset/);
 
+    // The Home tab's reset button.
+    await h.fake.deliver('interactive', homeButton('home_baseline_reset', 'U0ALICE'));
+    const after = await h.fake.waitFor(() => h.fake.callsOf('views.publish')[1]);
+    expect(JSON.stringify(after.args.view)).toMatch(/Your voice baseline is deleted; it starts again/);
+    expect(JSON.stringify(after.args.view)).toMatch(/0 of the 2 clips needed/);
+    expect(await h.baselines?.stats(key)).toBeUndefined();
+
+    expect(await clip(4)).not.toMatch(/usual voice/);
     expect(await ask('baseline reset')).toMatch(/voice baseline in this workspace is deleted/);
     expect(await h.baselines?.stats(key)).toBeUndefined();
     expect(await ask('baseline reset')).toMatch(/There was no voice baseline/);
