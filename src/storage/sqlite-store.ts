@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { AnalysisStore, TimeRange } from '../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../core/records.ts';
-import { AttachedStore, type DatabaseOptions } from './database.ts';
+import { DELETE_USER_BASELINES } from './baseline-sql.ts';
+import { AttachedStore, type DatabaseOptions, sqlite } from './database.ts';
 import {
   ANALYSIS_COLUMNS,
   analysisValues,
@@ -72,11 +73,13 @@ export class SqliteStore extends AttachedStore implements AnalysisStore {
   }
 
   async deleteUser(platform: string, userId: string): Promise<number> {
-    return this.database.write((db) =>
-      Number(
+    // Forget deletes the person's voice baselines too, in the same transaction.
+    return this.database.write((db) => {
+      db.prepare(sqlite(DELETE_USER_BASELINES)).run(platform, userId);
+      return Number(
         db.prepare('DELETE FROM analyses WHERE platform = ? AND user_id = ?').run(platform, userId).changes,
-      ),
-    );
+      );
+    });
   }
 
   async purgeOlderThan(before: Date): Promise<number> {

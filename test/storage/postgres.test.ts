@@ -77,7 +77,8 @@ describe.skipIf(postgres.skip)(title(postgres, 'adapter'), () => {
   it('three pools opening a new database at once (as three processes starting together) migrate it exactly once: the advisory lock', async () => {
     const location = await env.fresh();
     const opened = await Promise.all([1, 2, 3].map(() => env.open(location)));
-    expect(opened.map((s) => s.schemaVersion)).toEqual([4, 4, 4]);
+    const latest = postgres.migrations.at(-1)?.version;
+    expect(opened.map((s) => s.schemaVersion)).toEqual([latest, latest, latest]);
     expect(await env.count(location, 'schema_migrations')).toBe(postgres.migrations.length);
   });
 
