@@ -1,0 +1,194 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM } from '../../../src/bots/discord/messages.ts';
+import { openStorage } from '../../../src/storage/open.ts';
+import {
+  spawnDiscordGateway,
+  spawnWorker,
+  testQueueSettings,
+  type WorkerProcess,
+} from '../../queue/worker-processes.ts';
+import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../../storage/postgres-server.ts';
+import { FakeDiscord, type FakeGuild, shardOf } from './fake-discord/server.ts';
+import { type Any, ephemeralReply, fixture, TOKEN } from './harness.ts';
+
+const NOTES = 100;
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * The Discord bot sharded as Discord shards it: DISCORD_SHARDS=auto, the fake Discord recommending 2, so
+ * the bot's entry point runs discord.js's ShardingManager and two shard processes, each identified as its
+ * shard and sent only its servers' events; two `annamalai worker` processes analyse; one Postgres for all.
+ */
+describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
+  `Discord shards as separate processes${POSTGRES_SKIP_REASON ? ` (skipped: ${POSTGRES_SKIP_REASON})` : ''}`,
+  () => {
+    let server: PgServer;
+    let fake: FakeDiscord;
+    let url: string;
+    let gateway: Awaited<ReturnType<typeof spawnDiscordGateway>> | undefined;
+    const workers: WorkerProcess[] = [];
+    const manifestOnly = mkdtempSync(join(tmpdir(), 'annamalai-shards-model-'));
+    /** Two servers on shard 0 and two on shard 1 (the fake's default server is on either). */
+    let guilds: FakeGuild[] = [];
+
+    beforeAll(async () => {
+      server = await startPostgres();
+      fake = new FakeDiscord({ recommendedShards: 2 });
+      await fake.listen();
+      guilds = [0, 0, 1, 1].map((id) => fake.addGuild({ id, count: 2 }));
+      copyFileSync('test/fixtures/models/tiny/manifest.json', join(manifestOnly, 'manifest.json'));
+      url = await server.createDatabase();
+      const settings = testQueueSettings(url);
+      for (let i = 0; i < 2; i++) workers.push(spawnWorker(settings));
+      gateway = await spawnDiscordGateway(fake, {
+        url,
+        modelDir: manifestOnly,
+        token: TOKEN,
+        env: { DISCORD_SHARDS: 'auto', DISCORD_MESSAGE_CONTENT_INTENT: 'true' },
+        ready: /every discord shard ready/,
+      });
+    }, 180_000);
+
+    afterAll(async () => {
+      // The graceful stop: the manager stops each shard process and waits for it.
+      await gateway?.stop('SIGTERM');
+      for (const worker of workers) await worker.stop();
+      await fake?.close();
+      await server?.stop();
+      rmSync(manifestOnly, { recursive: true, force: true });
+    }, 90_000);
+
+    it('runs one process per shard of the count Discord recommends, each identified as its shard', () => {
+      expect(fake.identifiedShards.map((s) => s.join('/')).sort()).toEqual(['0/2', '1/2']);
+      const lines = logLines(gateway?.out.text ?? '');
+      const started = lines.filter((l) => l.msg === 'discord digest scheduler started').map((l) => l.shard);
+      expect(started.sort()).toEqual([0, 1]);
+      expect(gateway?.out.text).not.toContain(TOKEN);
+    });
+
+    it('/emotion settings reaches only the shard that holds the server and is answered once, in each server', async () => {
+      const admin = fake.user('admin');
+      for (const guild of guilds) {
+        const before = fake.dispatched.length;
+        const { token } = fake.slash(admin, 'settings', [{ type: 5, name: 'auto', value: true }], {
+          admin: true,
+          in: guild,
+        });
+        expect(fake.dispatched.slice(before)).toEqual([
+          { t: 'INTERACTION_CREATE', shard: shardOf(guild.id, 2), delivered: true },
+        ]);
+        const answer = await ephemeralReply({ fake }, token);
+        expect(answer.content).toMatch(
+          new RegExp(`Auto-analysis of voice messages in: <#${guild.textChannelId}>`),
+        );
+        expect(fake.forInteraction(token).filter((r) => r.path.endsWith('/callback'))).toHaveLength(1);
+      }
+    }, 60_000);
+
+    it(`${NOTES} voice notes in servers on both shards are each answered exactly once, with a result; a digest due for channels on one and on both shards is posted once per channel`, async () => {
+      // Digests due now (yesterday's daily 00:00 period, active since before it) for two channels on
+      // shard 0 and one on shard 1: both shard processes' schedulers look every minute, on the minute, so
+      // they reach each of them at the same moment and the database's claim decides who posts.
+      const storage = await openStorage({ kind: 'postgres', url });
+      const digestChannels = [guilds[0], guilds[1], guilds[2]] as FakeGuild[];
+      try {
+        for (const guild of digestChannels)
+          await storage.digests.updateConfig(
+            { platform: PLATFORM, workspaceId: guild.id, channelId: guild.textChannelId },
+            { enabled: true, schedule: 'daily 00:00', emptyLine: true },
+            {
+              targetChannelId: guild.textChannelId,
+              enabled: false,
+              schedule: 'daily 00:00',
+              timeZone: 'UTC',
+              emptyLine: true,
+            },
+            new Date(Date.now() - 2 * DAY_MS),
+          );
+      } finally {
+        await storage.close();
+      }
+
+      const notes = new Map<string, string[]>(guilds.map((g) => [g.textChannelId, []]));
+      const before = fake.dispatched.length;
+      for (let i = 0; i < NOTES; i++) {
+        const guild = guilds[i % guilds.length] as FakeGuild;
+        const att = fake.attachment({
+          name: `v${i}.ogg`,
+          bytes: fixture('speech-stereo.opus.ogg'),
+          contentType: 'audio/ogg',
+        });
+        const note = fake.sendMessage(
+          fake.message({ author: fake.user(`speaker${i}`), in: guild, voice: true, attachments: [att] }),
+        );
+        notes.get(guild.textChannelId)?.push(String(note.id));
+      }
+      // Each note went to its server's shard alone.
+      expect(fake.dispatched.slice(before)).toEqual(
+        Array.from({ length: NOTES }, (_, i) => ({
+          t: 'MESSAGE_CREATE',
+          shard: shardOf((guilds[i % guilds.length] as FakeGuild).id, 2),
+          delivered: true,
+        })),
+      );
+
+      const replies = (channel: string) =>
+        fake
+          .channelRequests(channel)
+          .filter((r) => r.method === 'POST' && (r.body as Any)?.message_reference !== undefined);
+      const results = (channel: string) =>
+        fake
+          .channelRequests(channel)
+          .filter((r) => r.method === 'PATCH' && ((r.body as Any)?.embeds?.length ?? 0) > 0);
+      const digests = (channel: string) =>
+        fake
+          .channelRequests(channel)
+          .filter((r) => r.method === 'POST' && (r.body as Any)?.message_reference === undefined);
+      await fake.waitFor(
+        () =>
+          guilds.every((g) => results(g.textChannelId).length >= (notes.get(g.textChannelId)?.length ?? 0)),
+        150_000,
+        'every result',
+      );
+      await fake.waitFor(
+        () => digestChannels.every((g) => digests(g.textChannelId).length > 0),
+        90_000,
+        'every digest',
+      );
+      // Both schedulers' ticks of that minute are over well before now: anything twice would show.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+      for (const guild of guilds) {
+        const sent = notes.get(guild.textChannelId) ?? [];
+        const referenced = replies(guild.textChannelId).map(
+          (r) => (r.body as Any).message_reference.message_id,
+        );
+        expect(referenced.sort()).toEqual([...sent].sort());
+        const edited = results(guild.textChannelId).map((r) => r.path);
+        expect(new Set(edited).size).toBe(sent.length);
+        expect(edited).toHaveLength(sent.length);
+      }
+      const done = workers.flatMap((w) => w.logs.filter((l) => l.msg === 'analysis job done'));
+      expect(done).toHaveLength(NOTES);
+      expect(workers.every((w) => w.logs.some((l) => l.msg === 'analysis job done'))).toBe(true);
+
+      for (const guild of digestChannels) expect(digests(guild.textChannelId)).toHaveLength(1);
+      expect(digests((guilds[3] as FakeGuild).textChannelId)).toHaveLength(0);
+      const posted = logLines(gateway?.out.text ?? '').filter((l) => l.msg === 'digest posted');
+      expect(posted).toHaveLength(digestChannels.length);
+    }, 300_000);
+  },
+);
+
+function logLines(text: string): Any[] {
+  return text.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Any];
+    } catch {
+      return [];
+    }
+  });
+}
