@@ -59,7 +59,12 @@ function startShards(
       execArgv: process.execArgv,
     });
     manager.on('shardCreate', (shard) => {
-      logger.info({ shard: shard.id, shards: totalShards }, 'discord shard process started');
+      shard.on('spawn', (child) =>
+        logger.info(
+          { shard: shard.id, shards: totalShards, pid: (child as ChildProcess).pid },
+          'discord shard process started',
+        ),
+      );
       shard.on('death', (child) => {
         const { exitCode, signalCode } = child as ChildProcess; // process mode: a child process
         if (manager?.respawn)

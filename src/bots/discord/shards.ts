@@ -17,11 +17,14 @@ export type DiscordSharding =
 
 /** DISCORD_SHARDS: a positive whole number or `auto`; unset or empty: one process, no sharding. */
 export const DISCORD_SHARDS_KEY = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+  (v) => (typeof v === 'string' ? v.trim() || undefined : v),
   z
-    .union([z.literal('auto'), z.coerce.number().int().positive()], {
-      error: 'must be a positive whole number of shards (e.g. 4) or auto (the count Discord recommends)',
-    })
+    .string()
+    .regex(
+      /^(auto|[1-9]\d{0,5})$/,
+      'must be a positive whole number of shards (e.g. 4) or auto (the count Discord recommends)',
+    )
+    .transform((v): number | 'auto' => (v === 'auto' ? 'auto' : Number(v)))
     .optional(),
 );
 

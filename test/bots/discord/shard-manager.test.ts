@@ -180,8 +180,93 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       const posted = logLines(gateway?.out.text ?? '').filter((l) => l.msg === 'digest posted');
       expect(posted).toHaveLength(digestChannels.length);
     }, 300_000);
+
+    it("a shard process killed -9 is started again and answers its servers; another shard's work in flight meanwhile is answered once, by that shard", async () => {
+      const started = () =>
+        logLines(gateway?.out.text ?? '').filter((l) => l.msg === 'discord shard process started');
+      const pidOf = (shard: number) => started().findLast((l) => l.shard === shard)?.pid as number;
+      const readyLines = (shard: number) =>
+        logLines(gateway?.out.text ?? '').filter((l) => l.msg === 'discord bot ready' && l.shard === shard);
+      const one = guilds[2] as FakeGuild;
+      const victim = pidOf(1);
+      const readyBefore = readyLines(1).length;
+
+      // A DM note (DMs are shard 0's) stays in flight, its download held, while shard 1 dies and starts
+      // again: the restarted shard 1 answers the work its predecessor left, not shard 0's.
+      const release = fake.holdCdn();
+      const user = fake.user('dm-during-restart');
+      const dm = fake.dmChannel(user);
+      const inFlight = sendNote(fake, { author: user, guild: false, channelId: dm });
+      await fake.waitFor(() => replyTo(fake, dm, inFlight), 20_000, 'the waiting reply');
+      process.kill(victim, 'SIGKILL');
+      await fake.waitFor(() => readyLines(1).length > readyBefore, 120_000, 'shard 1 to be ready again');
+      expect(pidOf(1)).not.toBe(victim);
+      expect(fake.identifiedShards.filter(([id]) => id === 1).length).toBeGreaterThanOrEqual(2);
+      release();
+
+      const after = sendNote(fake, { author: fake.user('after-restart'), in: one });
+      for (const [channel, note] of [
+        [dm, inFlight],
+        [one.textChannelId, after],
+      ] as const) {
+        const reply = await fake.waitFor(() => replyTo(fake, channel, note), 60_000, 'the reply');
+        await fake.waitFor(() => edits(fake, channel, reply).some(hasEmbed), 60_000, 'the result');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(edits(fake, channel, reply)).toHaveLength(1);
+      }
+    }, 240_000);
+
+    it('the shard processes stop by themselves when their manager is killed -9', async () => {
+      const lines = logLines(gateway?.out.text ?? '').filter(
+        (l) => l.msg === 'discord shard process started',
+      );
+      const pids = [0, 1].map((shard) => lines.findLast((l) => l.shard === shard)?.pid as number);
+      expect(pids.every(alive)).toBe(true);
+      await gateway?.stop('SIGKILL');
+      await fake.waitFor(() => !pids.some(alive), 60_000, 'the shard processes to exit');
+    }, 90_000);
   },
 );
+
+/** A voice note (a server's, or a DM with `guild: false, channelId`); returns its message id. */
+function sendNote(
+  fake: FakeDiscord,
+  where: Omit<Parameters<FakeDiscord['message']>[0], 'voice' | 'attachments'>,
+): string {
+  const att = fake.attachment({
+    name: `${where.author.username}.ogg`,
+    bytes: fixture('speech-stereo.opus.ogg'),
+    contentType: 'audio/ogg',
+  });
+  return String(fake.sendMessage(fake.message({ ...where, voice: true, attachments: [att] })).id);
+}
+
+/** The id of the bot's reply to `noteId` (the message that says "Listening…" and becomes the result). */
+function replyTo(fake: FakeDiscord, channelId: string, noteId: string): string | undefined {
+  const post = fake
+    .channelRequests(channelId)
+    .find((r) => r.method === 'POST' && (r.body as Any)?.message_reference?.message_id === noteId);
+  return (post?.response as Any | undefined)?.id;
+}
+
+function edits(fake: FakeDiscord, channelId: string, replyId: string) {
+  return fake
+    .channelRequests(channelId)
+    .filter((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${replyId}`));
+}
+
+function hasEmbed(r: { body: Any | undefined }): boolean {
+  return ((r.body as Any)?.embeds?.length ?? 0) > 0;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function logLines(text: string): Any[] {
   return text.split('\n').flatMap((line) => {

@@ -45,6 +45,8 @@ export interface RecordedRequest {
   readonly authorization: string | undefined;
   /** The status the fake answered. */
   status: number;
+  /** The body it answered with (a posted message: the message, with the id it got). */
+  response?: unknown;
 }
 
 export interface FakeUser {
@@ -645,6 +647,7 @@ export class FakeDiscord extends EventEmitter {
     }
     const answer = this.#route(method, url.pathname, json, files);
     record.status = answer.status;
+    record.response = answer.body;
     if (answer.status === 204) {
       res.writeHead(204);
       res.end();
