@@ -4,6 +4,7 @@ import type { Logger } from '../../log.ts';
 import type { Supervised, SupervisorPlan } from '../process.ts';
 import type { DiscordConfig } from './config.ts';
 import { Scrubber } from './scrub.ts';
+import type { DiscordSharding } from './shards.ts';
 import { DISCORD_REDACT } from './start.ts';
 
 /**
@@ -34,13 +35,13 @@ export function discordShardManager(config: DiscordConfig, entry: string): Super
   return {
     kind: 'supervisor',
     redact: DISCORD_REDACT,
-    start: (logger) => startShards(config, sharding.shards, entry, logger.child({ adapter: 'discord' })),
+    start: (logger) => startShards(config, sharding, entry, logger.child({ adapter: 'discord' })),
   };
 }
 
 function startShards(
   config: DiscordConfig,
-  shards: number | 'auto',
+  { shards, ids }: Extract<DiscordSharding, { kind: 'manager' }>,
   entry: string,
   logger: Logger,
 ): Supervised {
@@ -52,6 +53,8 @@ function startShards(
     if (stopped) return;
     manager = new ShardingManager(entry, {
       totalShards,
+      // Spread over machines, each runs its part (the others run the rest with the same total).
+      ...(ids ? { shardList: [...ids] } : {}),
       token: config.DISCORD_TOKEN,
       mode: 'process',
       respawn: true,
@@ -79,7 +82,11 @@ function startShards(
     });
     logger.info({ shards: totalShards, requested: shards }, 'starting one discord gateway process per shard');
     try {
-      await manager.spawn({ amount: totalShards, delay: SPAWN_DELAY_MS, timeout: SHARD_READY_TIMEOUT_MS });
+      await manager.spawn({
+        amount: totalShards,
+        delay: SPAWN_DELAY_MS,
+        timeout: SHARD_READY_TIMEOUT_MS,
+      });
     } catch (error) {
       await stopAll(manager, config.bot.shutdownGraceMs);
       throw new ShardManagerError(

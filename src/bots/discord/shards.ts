@@ -12,7 +12,12 @@ import { PLATFORM } from './messages.ts';
  */
 export type DiscordSharding =
   | { readonly kind: 'single' }
-  | { readonly kind: 'manager'; readonly shards: number | 'auto' }
+  | {
+      readonly kind: 'manager';
+      readonly shards: number | 'auto';
+      /** The shards this machine runs (DISCORD_SHARD_IDS); absent, all of them. */
+      readonly ids?: readonly number[];
+    }
   | { readonly kind: 'shard'; readonly id: number; readonly count: number };
 
 /** DISCORD_SHARDS: a positive whole number or `auto`; unset or empty: one process, no sharding. */
@@ -28,6 +33,41 @@ export const DISCORD_SHARDS_KEY = z.preprocess(
     .optional(),
 );
 
+/**
+ * DISCORD_SHARD_IDS: the shards this machine runs when the shards are spread over machines, as ids and
+ * ranges (`0-4`, `5,7,9`); unset: all of them. Checked against DISCORD_SHARDS by `checkShardIds`.
+ */
+export const DISCORD_SHARD_IDS_KEY = z.preprocess(
+  (v) => (typeof v === 'string' ? v.replace(/\s+/g, '') || undefined : v),
+  z
+    .string()
+    .regex(/^\d{1,6}(-\d{1,6})?(,\d{1,6}(-\d{1,6})?)*$/, 'must be shard ids and ranges, e.g. 0-4 or 5,7,9')
+    .transform((v) => [
+      ...new Set(
+        v.split(',').flatMap((part) => {
+          const [from, to = from] = part.split('-').map(Number) as [number, number?];
+          return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+        }),
+      ),
+    ])
+    .refine((ids) => ids.length > 0, 'must name at least one shard (a range runs low to high, e.g. 0-4)')
+    .optional(),
+);
+
+/** Why DISCORD_SHARD_IDS does not fit DISCORD_SHARDS; undefined when it does. */
+export function checkShardIds(
+  shards: number | 'auto' | undefined,
+  ids: readonly number[] | undefined,
+): string | undefined {
+  if (ids === undefined) return undefined;
+  if (typeof shards !== 'number' || shards < 2)
+    return 'needs DISCORD_SHARDS set to the total shard count (2 or more), the same on every machine';
+  const outside = ids.filter((id) => id >= shards);
+  if (outside.length > 0)
+    return `names shard ${outside[0]}, but DISCORD_SHARDS=${shards} has shards 0 to ${shards - 1}`;
+  return undefined;
+}
+
 const spawnedShard = z.object({
   SHARDING_MANAGER: z.literal('true'),
   SHARDS: z.coerce.number().int().min(0),
@@ -37,11 +77,13 @@ const spawnedShard = z.object({
 export function discordSharding(
   env: NodeJS.ProcessEnv,
   shards: number | 'auto' | undefined,
+  ids?: readonly number[],
 ): DiscordSharding {
   const spawned = spawnedShard.safeParse(env);
   if (spawned.success && spawned.data.SHARDS < spawned.data.SHARD_COUNT)
     return { kind: 'shard', id: spawned.data.SHARDS, count: spawned.data.SHARD_COUNT };
-  if (shards === 'auto' || (shards !== undefined && shards > 1)) return { kind: 'manager', shards };
+  if (shards === 'auto' || (shards !== undefined && shards > 1))
+    return ids ? { kind: 'manager', shards, ids } : { kind: 'manager', shards };
   return { kind: 'single' };
 }
 

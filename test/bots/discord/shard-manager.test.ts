@@ -225,6 +225,28 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       await gateway?.stop('SIGKILL');
       await fake.waitFor(() => !pids.some(alive), 60_000, 'the shard processes to exit');
     }, 90_000);
+
+    it('spread over machines: DISCORD_SHARDS=2 with DISCORD_SHARD_IDS=1 runs shard 1 alone', async () => {
+      const other = new FakeDiscord();
+      await other.listen();
+      const machine = await spawnDiscordGateway(other, {
+        url: await server.createDatabase(),
+        modelDir: manifestOnly,
+        token: TOKEN,
+        env: { DISCORD_SHARDS: '2', DISCORD_SHARD_IDS: '1' },
+        ready: /every discord shard ready/,
+      });
+      try {
+        expect(other.identifiedShards).toEqual([[1, 2]]);
+        // A DM is shard 0's, which this machine does not run: Discord would hold it for the other machine.
+        sendNote(other, { author: other.user('dm'), guild: false, channelId: '1234567890123456789' });
+        expect(other.dispatched.at(-1)).toEqual({ t: 'MESSAGE_CREATE', shard: 0, delivered: false });
+      } finally {
+        await machine.stop('SIGTERM');
+        await other.close();
+      }
+      expect(machine.child.exitCode).toBe(0);
+    }, 120_000);
   },
 );
 

@@ -47,6 +47,31 @@ describe('DISCORD_SHARDS', () => {
   });
 });
 
+describe('DISCORD_SHARD_IDS (shards spread over machines)', () => {
+  it('names the shards this machine runs, as ids and ranges', () => {
+    expect(
+      loadDiscordConfig({ ...env, DISCORD_SHARDS: '10', DISCORD_SHARD_IDS: '0-2, 7,9' }).sharding,
+    ).toEqual({ kind: 'manager', shards: 10, ids: [0, 1, 2, 7, 9] });
+  });
+
+  it('is refused without a shard count, with auto, past the count, or malformed, saying why', () => {
+    const refused: [Record<string, string>, RegExp][] = [
+      [{ DISCORD_SHARD_IDS: '0' }, /DISCORD_SHARD_IDS needs DISCORD_SHARDS set to the total shard count/],
+      [{ DISCORD_SHARDS: 'auto', DISCORD_SHARD_IDS: '0' }, /the same on every machine/],
+      [
+        { DISCORD_SHARDS: '4', DISCORD_SHARD_IDS: '2-4' },
+        /names shard 4, but DISCORD_SHARDS=4 has shards 0 to 3/,
+      ],
+      [{ DISCORD_SHARDS: '4', DISCORD_SHARD_IDS: '3-1' }, /must name at least one shard/],
+      [{ DISCORD_SHARDS: '4', DISCORD_SHARD_IDS: 'one' }, /must be shard ids and ranges, e\.g\. 0-4/],
+    ];
+    for (const [vars, message] of refused) {
+      expect(() => loadDiscordConfig({ ...env, ...vars })).toThrow(DiscordConfigError);
+      expect(() => loadDiscordConfig({ ...env, ...vars })).toThrow(message);
+    }
+  });
+});
+
 describe('the job journal under shards', () => {
   it("each shard journals and recovers its own work, so a restarted shard never answers another's", () => {
     const shard = (id: number) => ({ kind: 'shard', id, count: 2 }) as const;
