@@ -82,7 +82,6 @@ export function shardOf(guildId: string, shardCount: number): number {
 interface Session {
   socket: WebSocket | undefined;
   readonly id: string;
-  readonly shard: number;
   seq: number;
   /** Every dispatch of the session, for replay on resume. */
   readonly sent: { s: number; payload: Json }[];
@@ -484,7 +483,7 @@ export class FakeDiscord extends EventEmitter {
           // A new session of this shard replaces the old one, as on Discord.
           const old = this.#sessions.get(shard[0]);
           if (old?.socket && old.socket !== ws) old.socket.terminate();
-          session = { socket: ws, id: `session-${snowflake()}`, shard: shard[0], seq: 0, sent: [] };
+          session = { socket: ws, id: `session-${snowflake()}`, seq: 0, sent: [] };
           this.#sessions.set(shard[0], session);
           const mine = this.guilds.filter((g) => shardOf(g.id, shard[1]) === shard[0]);
           this.#send(session, 'READY', {
