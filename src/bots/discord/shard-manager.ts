@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { REST, Routes, ShardingManager } from 'discord.js';
+import { ConfigError } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import type { Supervised, SupervisorPlan } from '../process.ts';
 import type { DiscordConfig } from './config.ts';
@@ -21,8 +22,16 @@ const SPAWN_DELAY_MS = 5_500;
 const STOP_MARGIN_MS = 15_000;
 
 export class ShardManagerError extends Error {
-  override readonly name = 'ShardManagerError';
+  override readonly name: string = 'ShardManagerError';
 }
+
+/** A shard process refused its configuration (exit 78): the manager exits 78 too, as a single process would. */
+class ShardConfigError extends ConfigError {
+  override readonly name: string = 'ShardConfigError';
+}
+
+/** The exit code of a process that cannot start with its configuration (src/bots/process.ts). */
+const EX_CONFIG = 78;
 
 /**
  * DISCORD_SHARDS above 1 or `auto`: this process runs discord.js's ShardingManager (process mode), which
@@ -48,6 +57,7 @@ function startShards(
   const scrub = new Scrubber(config.DISCORD_TOKEN);
   let manager: ShardingManager | undefined;
   let stopped = false;
+  let lastExitCode: number | null = null;
   const ready = (async () => {
     const totalShards = shards === 'auto' ? await recommendedShards(config) : shards;
     if (stopped) return;
@@ -70,6 +80,7 @@ function startShards(
       );
       shard.on('death', (child) => {
         const { exitCode, signalCode } = child as ChildProcess; // process mode: a child process
+        lastExitCode = exitCode;
         if (manager?.respawn)
           logger.error(
             { shard: shard.id, exitCode, signal: signalCode },
@@ -88,10 +99,11 @@ function startShards(
         timeout: SHARD_READY_TIMEOUT_MS,
       });
     } catch (error) {
+      // Read before stopping: the processes stopped now die too.
+      const refused = lastExitCode === EX_CONFIG;
       await stopAll(manager, config.bot.shutdownGraceMs);
-      throw new ShardManagerError(
-        `A Discord shard process did not start: ${describe(error)} (its own output above says why).`,
-      );
+      const message = `A Discord shard process did not start: ${describe(error)} (its own output above says why).`;
+      throw refused ? new ShardConfigError(message) : new ShardManagerError(message);
     }
     logger.info({ shards: totalShards }, 'every discord shard ready');
   })();

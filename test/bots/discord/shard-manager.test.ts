@@ -11,6 +11,7 @@ import {
   type WorkerProcess,
 } from '../../queue/worker-processes.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../../storage/postgres-server.ts';
+import { envWithoutDiscord, spawnNode } from '../../support/processes.ts';
 import { FakeDiscord, type FakeGuild, shardOf } from './fake-discord/server.ts';
 import { type Any, ephemeralReply, fixture, TOKEN } from './harness.ts';
 
@@ -249,6 +250,34 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
     }, 120_000);
   },
 );
+
+describe('the Discord shard manager when a shard cannot start', () => {
+  it("stops, prints the shard's reason and its own, and exits 78 as a single process would", async () => {
+    const fake = new FakeDiscord({ recommendedShards: 2 });
+    await fake.listen();
+    try {
+      const { child, out, exited } = spawnNode('src/bots/discord/main.ts', {
+        ...envWithoutDiscord(),
+        LOG_LEVEL: 'warn',
+        MODEL_DIR: 'test/fixtures/models/tiny',
+        // Nothing listens on port 1: the shard process refuses to start, as it would alone.
+        DATABASE_URL: 'postgres://annamalai:secret@127.0.0.1:1/annamalai',
+        DISCORD_SHARDS: 'auto',
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_APPLICATION_ID: fake.applicationId,
+        DISCORD_API_URL: fake.apiUrl,
+      });
+      await exited;
+      expect(child.exitCode).toBe(78);
+      expect(out.text).toMatch(/DATABASE_URL: cannot open postgres .*ECONNREFUSED/);
+      expect(out.text).toMatch(/A Discord shard process did not start: Shard 0's process exited/);
+      expect(out.text).not.toContain(TOKEN);
+      expect(out.text).not.toContain('secret');
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+});
 
 /** A voice note (a server's, or a DM with `guild: false, channelId`); returns its message id. */
 function sendNote(
