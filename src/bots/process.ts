@@ -5,7 +5,7 @@ import type { BotSettings } from './settings.ts';
 import type { RateRule } from './shared/rate-limit.ts';
 
 /** Exit code for a configuration the process cannot start with (sysexits EX_CONFIG). */
-const EX_CONFIG = 78;
+export const EX_CONFIG = 78;
 
 export interface BotPlan {
   /** The settings every bot shares: the one work queue's size, the grace period at shutdown. */

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { REST, Routes, ShardingManager } from 'discord.js';
 import { ConfigError } from '../../config.ts';
 import type { Logger } from '../../log.ts';
-import type { Supervised, SupervisorPlan } from '../process.ts';
+import { EX_CONFIG, type Supervised, type SupervisorPlan } from '../process.ts';
 import type { DiscordConfig } from './config.ts';
 import { Scrubber } from './scrub.ts';
 import type { DiscordSharding } from './shards.ts';
@@ -29,9 +29,6 @@ export class ShardManagerError extends Error {
 class ShardConfigError extends ConfigError {
   override readonly name: string = 'ShardConfigError';
 }
-
-/** The exit code of a process that cannot start with its configuration (src/bots/process.ts). */
-const EX_CONFIG = 78;
 
 /**
  * DISCORD_SHARDS above 1 or `auto`: this process runs discord.js's ShardingManager (process mode), which
@@ -91,7 +88,10 @@ function startShards(
         logger.error({ shard: shard.id, err: scrub.error(error) }, 'discord shard process error'),
       );
     });
-    logger.info({ shards: totalShards, requested: shards }, 'starting one discord gateway process per shard');
+    logger.info(
+      { shards: totalShards, requested: shards, here: ids ?? 'all' },
+      'starting one discord gateway process per shard',
+    );
     try {
       await manager.spawn({
         amount: totalShards,

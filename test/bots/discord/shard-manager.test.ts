@@ -182,6 +182,45 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       expect(posted).toHaveLength(digestChannels.length);
     }, 300_000);
 
+    it("/emotion listen in a server on shard 1 asks to join that server's voice channel over shard 1's connection", async () => {
+      const guild = guilds[2] as FakeGuild;
+      const user = fake.user('voice-speaker');
+      fake.dispatch('VOICE_STATE_UPDATE', {
+        guild_id: guild.id,
+        channel_id: guild.voiceChannelId,
+        user_id: user.id,
+        member: fake.member(user),
+        session_id: 'vs-shard-1',
+        deaf: false,
+        mute: false,
+        self_deaf: false,
+        self_mute: false,
+        self_video: false,
+        suppress: false,
+        request_to_speak_timestamp: null,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const { token } = fake.slash(user, 'listen', [{ type: 4, name: 'seconds', value: 30 }], { in: guild });
+      const notice = await fake.waitFor(
+        () => fake.forInteraction(token).find((q) => (q.body as Any)?.type === 4),
+        20_000,
+        'the listening notice',
+      );
+      expect((notice.body as Any).data.content).toMatch(
+        new RegExp(`Listening in <#${guild.voiceChannelId}>`),
+      );
+      const join = await fake.waitFor(
+        () => {
+          const i = fake.voiceStates.findIndex((v) => v.channel_id === guild.voiceChannelId);
+          return i >= 0 ? i : undefined;
+        },
+        20_000,
+        'the join request',
+      );
+      expect(fake.voiceStates[join]).toMatchObject({ guild_id: guild.id, self_deaf: false });
+      expect(fake.voiceStateShards[join]).toBe(1);
+    }, 60_000);
+
     it("a shard process killed -9 is started again and answers its servers; another shard's work in flight meanwhile is answered once, by that shard", async () => {
       const started = () =>
         logLines(gateway?.out.text ?? '').filter((l) => l.msg === 'discord shard process started');

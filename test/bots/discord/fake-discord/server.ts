@@ -82,6 +82,7 @@ export function shardOf(guildId: string, shardCount: number): number {
 interface Session {
   socket: WebSocket | undefined;
   readonly id: string;
+  readonly shard: number;
   seq: number;
   /** Every dispatch of the session, for replay on resume. */
   readonly sent: { s: number; payload: Json }[];
@@ -122,6 +123,8 @@ export class FakeDiscord extends EventEmitter {
   identifies = 0;
   resumes = 0;
   voiceStates: Json[] = [];
+  /** The shard whose connection sent each of `voiceStates` (the bot joins a server's voice over its shard). */
+  readonly voiceStateShards: (number | undefined)[] = [];
   /** The `shard` field of every IDENTIFY ([id, count]; [0, 1] when absent). */
   readonly identifiedShards: [number, number][] = [];
   /** Which shard each dispatch went to, in order, and whether that shard was connected then. */
@@ -483,7 +486,7 @@ export class FakeDiscord extends EventEmitter {
           // A new session of this shard replaces the old one, as on Discord.
           const old = this.#sessions.get(shard[0]);
           if (old?.socket && old.socket !== ws) old.socket.terminate();
-          session = { socket: ws, id: `session-${snowflake()}`, seq: 0, sent: [] };
+          session = { socket: ws, id: `session-${snowflake()}`, shard: shard[0], seq: 0, sent: [] };
           this.#sessions.set(shard[0], session);
           const mine = this.guilds.filter((g) => shardOf(g.id, shard[1]) === shard[0]);
           this.#send(session, 'READY', {
@@ -518,6 +521,7 @@ export class FakeDiscord extends EventEmitter {
         }
         case 4:
           this.voiceStates.push(payload.d);
+          this.voiceStateShards.push(session?.shard);
           this.emit('voice-state', payload.d);
           break;
         default:
