@@ -1,5 +1,6 @@
 // `npm start`: every bot whose credentials are set (DISCORD_TOKEN, SLACK_BOT_TOKEN), in one process with
-// one model, one database and one bounded work queue shared by both platforms.
+// one model, one database and one bounded work queue shared by both platforms. With DISCORD_SHARDS and
+// Discord alone, the Discord shard manager instead (discord/shard-manager.ts).
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config.ts';
 import { discordRateRules } from './discord/bot.ts';

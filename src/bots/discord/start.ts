@@ -43,9 +43,11 @@ export async function startDiscord(
     storageHealth: runtime.storageHealth,
   });
   // Taken before logging in: work this process accepts must never be mistaken for the last run's.
-  const unfinished = [];
-  for (const key of recoveredJournalPlatforms(sharding))
-    unfinished.push(...(await unfinishedBeforeStart(runtime.jobs, key, logger)));
+  const unfinished = (
+    await Promise.all(
+      recoveredJournalPlatforms(sharding).map((key) => unfinishedBeforeStart(runtime.jobs, key, logger)),
+    )
+  ).flat();
   const scheduler = digestScheduler(runtime, PLATFORM, discordDigestPoster(bot.client), logger);
   try {
     await bot.start();
