@@ -113,8 +113,21 @@ interface DiscordEndpoint {
  */
 export async function spawnDiscordGateway(
   fake: DiscordEndpoint,
-  options: { readonly url: string; readonly modelDir: string; readonly token: string },
-): Promise<{ readonly child: ChildProcess; readonly out: { text: string }; stop(): Promise<void> }> {
+  options: {
+    readonly url: string;
+    readonly modelDir: string;
+    readonly token: string;
+    /** More settings (DISCORD_SHARDS, …). */
+    readonly env?: Record<string, string>;
+    /** The output line that says it is ready (a shard manager's differs); default a bot's. */
+    readonly ready?: RegExp;
+  },
+): Promise<{
+  readonly child: ChildProcess;
+  readonly out: { text: string };
+  /** SIGKILL unless told otherwise (SIGTERM: the graceful stop, waited for). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}> {
   const { child, out, exited } = spawnNode('src/bots/discord/main.ts', {
     ...envWithoutDiscord(),
     MODEL_DIR: options.modelDir,
@@ -131,13 +144,15 @@ export async function spawnDiscordGateway(
     DISCORD_APPLICATION_ID: fake.applicationId,
     DISCORD_API_URL: fake.apiUrl,
     DISCORD_CDN_HOSTS: fake.cdnHost,
+    ...options.env,
   });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
+  const ready = options.ready ?? /discord bot ready/;
   try {
-    await fake.waitFor(() => /discord bot ready/.test(out.text), 30_000, 'the gateway to log in');
+    await fake.waitFor(() => ready.test(out.text), 60_000, 'the gateway to log in');
   } catch (error) {
     await stop();
     throw new Error(`${String(error)}\n${out.text}`);
