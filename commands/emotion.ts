@@ -59,6 +59,23 @@ export const emotionCommand: RESTPostAPIApplicationCommandsJSONBody = {
     },
     { type: ApplicationCommandOptionType.Subcommand, name: 'forget', description: 'Delete all my results' },
     {
+      type: ApplicationCommandOptionType.SubcommandGroup,
+      name: 'baseline',
+      description: 'Your usual voice: the baseline your recordings are compared with',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Subcommand,
+          name: 'status',
+          description: 'How many recordings it has and whether it is in use (only you see it)',
+        },
+        {
+          type: ApplicationCommandOptionType.Subcommand,
+          name: 'reset',
+          description: 'Delete your voice baseline in this server; it starts again',
+        },
+      ],
+    },
+    {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'settings',
       description: 'Server settings (Manage Server only)',

@@ -79,7 +79,7 @@ export async function openServices(
     decoder: createAudioDecoder({ env: ffmpegEnv(config), logger }),
     classifier,
     limits: decodeLimits(config),
-    ...(storage && { store: storage.results }),
+    ...(storage && { store: storage.results, baselines: storage.baselines }),
   };
   const analysis = remote ?? inProcessAnalysis(analyzer);
   return {

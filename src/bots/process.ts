@@ -5,7 +5,7 @@ import type { BotSettings } from './settings.ts';
 import type { RateRule } from './shared/rate-limit.ts';
 
 /** Exit code for a configuration the process cannot start with (sysexits EX_CONFIG). */
-const EX_CONFIG = 78;
+export const EX_CONFIG = 78;
 
 export interface BotPlan {
   /** The settings every bot shares: the one work queue's size, the grace period at shutdown. */
@@ -19,13 +19,31 @@ export interface BotPlan {
 }
 
 /**
+ * A process that runs no bot itself but supervises processes that do (Discord's shard manager): it opens no
+ * database and loads no model.
+ */
+export interface SupervisorPlan {
+  readonly kind: 'supervisor';
+  readonly redact: readonly string[];
+  /** Starts the supervised processes; `stop` may be called before they are all `ready`. */
+  readonly start: (logger: Logger) => Supervised;
+}
+
+export interface Supervised {
+  /** Resolves once every process runs; rejects (and they are stopped) when one never does. */
+  readonly ready: Promise<void>;
+  /** Stops them, each finishing or abandoning its work as on SIGTERM. */
+  stop(): Promise<void>;
+}
+
+/**
  * Runs bots as one process: validates the configuration (refusing to start with a message naming what is
  * missing), opens one runtime for all of them, and on SIGTERM/SIGINT stops each (finishing or abandoning
  * work in flight and telling users) before exiting 0.
  */
-export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promise<void> {
+export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan | SupervisorPlan): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
-  let bots: BotPlan;
+  let bots: BotPlan | SupervisorPlan;
   try {
     config = loadConfig();
     bots = plan(process.env);
@@ -36,6 +54,7 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
     {},
     { redact: { paths: [...bots.redact], censor: '[redacted]' } },
   );
+  if ('kind' in bots) return supervise(bots, logger);
   let runtime: BotRuntime;
   try {
     const { workConcurrency, workQueueMax } = bots.settings;
@@ -74,6 +93,28 @@ export async function runBots(plan: (env: NodeJS.ProcessEnv) => BotPlan): Promis
     await runtime.queue.shutdown(0);
     for (const bot of running) await bot.disconnect().catch(() => undefined);
     await runtime.close();
+    return exit(error instanceof Error ? error.message : String(error), 1);
+  }
+}
+
+/** Starts the supervised processes; SIGTERM/SIGINT stop them (each finishes its work) and then this one. */
+async function supervise(plan: SupervisorPlan, logger: Logger): Promise<void> {
+  const running = plan.start(logger);
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: stopping the processes started here');
+    await running.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  try {
+    await running.ready;
+  } catch (error) {
+    if (stopping) return;
+    if (error instanceof ConfigError) return exit(error.message, EX_CONFIG);
     return exit(error instanceof Error ? error.message : String(error), 1);
   }
 }

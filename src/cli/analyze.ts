@@ -20,6 +20,7 @@ export interface AnalyzeRun {
   readonly files: readonly string[];
   readonly format: OutputFormat;
   readonly db?: string;
+  readonly speaker?: string;
 }
 
 /** `annamalai analyze`: every file gets its table or JSON line, in order; 1 when any failed. */
@@ -35,6 +36,8 @@ export async function runAnalyze(run: AnalyzeRun, config: Config, logger: Logger
       console.error(`model: ${info.name} ${info.version} on ${info.device.kind}`);
       if (info.fixture) console.error('warning: this is a test fixture model, not a real emotion model');
     }
+    if (run.speaker && !services.analyzer.classifier.voiceBaseline)
+      console.error('note: this model has no voice-baseline head, so --speaker changes nothing');
     let failures = 0;
     for (const file of run.files) {
       const input = await readInput(file);
@@ -43,7 +46,7 @@ export async function runAnalyze(run: AnalyzeRun, config: Config, logger: Logger
         : await analyzeRecording(
             services.analyzer,
             input,
-            { platform: 'cli', sourceName: file },
+            { platform: 'cli', sourceName: file, ...(run.speaker && { userId: run.speaker }) },
             progressOptions(file),
           );
       if (result.status === 'failed') {

@@ -2,14 +2,16 @@ import { parseArgs } from 'node:util';
 import type { DeviceSetting } from '../inference/index.ts';
 
 export const USAGE = `Usage:
-  annamalai analyze FILE... [--format table|json] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
+  annamalai analyze FILE... [--format table|json] [--db PATH|URL [--speaker ID]] [--model DIR] [--device auto|cpu|cuda]
   annamalai diagnostics [--model DIR] [--device auto|cpu|cuda]
-  annamalai serve [--host HOST] [--port PORT] [--db PATH] [--model DIR] [--device auto|cpu|cuda]
+  annamalai serve [--host HOST] [--port PORT] [--db PATH|URL] [--model DIR] [--device auto|cpu|cuda]
   annamalai worker [--model DIR] [--device auto|cpu|cuda]
 
 analyze   prints each file's emotions per 5-second segment; --format json prints one JSON object per file
-          per line; --db PATH also stores the results in SQLite (or Postgres, given a postgres:// URL). Exits 1
-          if any file failed, 2 on a usage error.
+          per line; --db PATH also stores the results in SQLite (or Postgres, given a postgres:// URL).
+          --speaker ID (with --db): the files are one person's, judged against and added to their voice
+          baseline in the database (when the model has a baseline head). Exits 1 if any file failed, 2 on a
+          usage error.
 serve     the web page and HTTP API (default http://127.0.0.1:8080/); --db PATH|URL stores results, never
           audio. Any host but loopback needs WEB_TOKEN. With QUEUE_URL the workers analyse (README "Scaling out").
 worker    runs the model for the bots: takes analysis jobs from the queue at QUEUE_URL, stores results in
@@ -40,6 +42,8 @@ export type Command =
       readonly files: readonly string[];
       readonly format: OutputFormat;
       readonly db?: string;
+      /** Whose voice the files are (needs db): their voice baseline is used and updated. */
+      readonly speaker?: string;
       readonly overrides: FlagOverrides;
     }
   | { readonly kind: 'diagnostics'; readonly overrides: FlagOverrides }
@@ -82,10 +86,25 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   if (values.host !== undefined || values.port !== undefined)
     throw new UsageError('--host and --port are options of serve');
+  if (values.speaker !== undefined && command !== 'analyze')
+    throw new UsageError('--speaker is an option of analyze');
   if (command !== 'analyze') throw new UsageError(`unknown command "${command}"`);
   const format = oneOf('--format', values.format, FORMATS) ?? 'table';
   if (files.length === 0) throw new UsageError('give at least one audio file');
-  return { kind: 'analyze', files, format, ...(values.db !== undefined && { db: values.db }), overrides };
+  const { speaker } = values;
+  if (speaker !== undefined) {
+    if (values.db === undefined) throw new UsageError('--speaker needs --db: the voice baseline lives there');
+    if (!/^[\w.@-]{1,128}$/.test(speaker))
+      throw new UsageError('--speaker must be 1–128 letters, digits, ".", "_", "-" or "@"');
+  }
+  return {
+    kind: 'analyze',
+    files,
+    format,
+    ...(values.db !== undefined && { db: values.db }),
+    ...(speaker !== undefined && { speaker }),
+    overrides,
+  };
 }
 
 function parse(argv: readonly string[]) {
@@ -96,6 +115,7 @@ function parse(argv: readonly string[]) {
     options: {
       format: { type: 'string' },
       db: { type: 'string' },
+      speaker: { type: 'string' },
       model: { type: 'string' },
       device: { type: 'string' },
       host: { type: 'string' },

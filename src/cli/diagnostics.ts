@@ -39,6 +39,12 @@ export async function printDiagnostics(config: Config, logger: Logger): Promise<
         : `  base model: ${bases} alone (no meta model)`,
     );
     out.push(`  trained labels: ${identity.trainedLabels.join(', ')}`);
+    const vb = identity.voiceBaseline;
+    out.push(
+      vb
+        ? `  voice baseline: ${vb.file} over ${vb.dims} dims (${vb.normalise}, k ${vb.shrinkage_k}), used from ${vb.min_recordings} recordings`
+        : '  voice baseline: none (each recording is judged on its own)',
+    );
     out.push(`  licence: ${JSON.stringify(identity.licence)}`);
     if (parity) {
       out.push(`  parity with export: ${parity.passed ? 'ok' : 'MISMATCH'}`);

@@ -1,7 +1,17 @@
 import { durationSeconds, type PcmAudio } from './audio.ts';
+import { type Normaliser, normaliserFor, recordingEmbedding } from './baseline.ts';
 import { confidenceBand, topLabels } from './confidence.ts';
 import { AnnamalaiError, isAnnamalaiError, toAnnamalaiError } from './errors.ts';
-import type { AnalysisStore, AudioDecoder, AudioInput, DecodeLimits, EmotionClassifier } from './ports.ts';
+import type {
+  AnalysisStore,
+  AudioDecoder,
+  AudioInput,
+  BaselineKey,
+  BaselineStore,
+  DecodeLimits,
+  EmotionClassifier,
+  VoiceBaselineModel,
+} from './ports.ts';
 import type { AnalysisContext, AnalysisRecord, SegmentResult, StoredAnalysis } from './records.ts';
 import { MIN_TAIL_SECONDS, segment, type Window } from './segments.ts';
 import { type Summary, summarize } from './summary.ts';
@@ -16,6 +26,11 @@ export interface AnalyzerDeps {
   readonly limits: DecodeLimits;
   /** Optional: the CLI stores only with --db; bots always store. */
   readonly store?: AnalysisStore;
+  /**
+   * Optional: per-speaker voice baselines (issue 21), used and updated only when the model has a baseline
+   * head and the context names a user.
+   */
+  readonly baselines?: BaselineStore;
   readonly now?: () => Date;
 }
 
@@ -94,10 +109,11 @@ export async function analyzePcm(
     const speech = windows.filter((w) => !w.silent);
     if (speech.length === 0) throw new AnnamalaiError('audio.silent');
 
-    const probabilities = await classifyInBatches(classifier, speech, options);
+    const speaker = await speakerBaseline(deps, context);
+    const rows = await classifyInBatches(scorer(classifier, speaker), speech, options);
     const segments = windows.map((w): SegmentResult => {
       const base = { index: w.index, startS: w.startS, endS: w.endS };
-      const row = probabilities.get(w.index);
+      const row = rows.get(w.index)?.probabilities;
       if (!row) return { ...base, kind: 'silence' };
       const top = topLabels(classifier.info.labels, row, TOP_K);
       return {
@@ -108,8 +124,17 @@ export async function analyzePcm(
         band: confidenceBand(top[0]?.confidence ?? 0),
       };
     });
-    const summary = summarize({ durationS, segments, droppedTailS, model: classifier.info });
+    const baselineRecordings = speaker?.normaliser?.recordings;
+    const summary = summarize({
+      durationS,
+      segments,
+      droppedTailS,
+      model: classifier.info,
+      ...(baselineRecordings !== undefined && { baselineRecordings }),
+    });
     const saved = await store(deps, context, durationS, { status: 'ok', segments });
+    // After the analysis: a recording is never normalised with statistics that include itself.
+    if (speaker) await addToBaseline(speaker, [...rows.values()], deps.now?.() ?? new Date());
     return { status: 'ok', durationS, segments, summary, ...(saved && { saved }) };
   } catch (thrown) {
     return failed(deps, context, durationS, thrown);
@@ -131,16 +156,76 @@ async function failed(
   return { status: 'failed', durationS, error };
 }
 
+/** One segment's scores: the probabilities shown, and the embedding the baseline learns from (speaker path). */
+interface ScoredRow {
+  readonly probabilities: Float32Array;
+  readonly embedding?: Float32Array;
+}
+type Scorer = (segments: readonly Float32Array[], signal?: AbortSignal) => Promise<readonly ScoredRow[]>;
+
+/** A speaker whose baseline this analysis uses (when reliable) and updates. */
+interface Speaker {
+  readonly model: VoiceBaselineModel;
+  readonly store: BaselineStore;
+  readonly key: BaselineKey;
+  /** Undefined: the rule says the baseline is not reliable yet, so the main head's probabilities stand. */
+  readonly normaliser: Normaliser | undefined;
+}
+
+/**
+ * The speaker of this analysis, when there is a baseline to use or build: a model with a baseline head, a
+ * baseline store, and a user. Statistics that cannot be read leave the analysis as it would be without one.
+ */
+async function speakerBaseline(
+  deps: PcmAnalyzerDeps,
+  context: AnalysisContext,
+): Promise<Speaker | undefined> {
+  const model = deps.classifier.voiceBaseline;
+  // A head that runs in the workers: they use the baseline for what they analyse, not for segments sent here.
+  if (model?.runs !== 'here' || !deps.baselines || !context.userId) return undefined;
+  const { id, version } = deps.classifier.info;
+  const key: BaselineKey = {
+    platform: context.platform,
+    workspaceId: context.workspaceId ?? '',
+    userId: context.userId,
+    modelId: id,
+    modelVersion: version,
+  };
+  const stats = await deps.baselines.stats(key).catch(() => undefined);
+  return { model, store: deps.baselines, key, normaliser: normaliserFor(model.spec, stats) };
+}
+
+function scorer(classifier: EmotionClassifier, speaker: Speaker | undefined): Scorer {
+  if (!speaker) {
+    return async (segments, signal) =>
+      (await classifier.classify(segments, signal)).map((probabilities) => ({ probabilities }));
+  }
+  const { model, normaliser } = speaker;
+  return async (segments, signal) =>
+    (await model.classify(segments, normaliser, signal)).map((row, i) => {
+      if (normaliser && !row.baseline)
+        throw new AnnamalaiError('inference.failed', { detail: `no baseline head output for row ${i}` });
+      return { probabilities: row.baseline ?? row.probabilities, embedding: row.embedding };
+    });
+}
+
+/** Adds the recording's embedding to the speaker's statistics; a failure costs the update, never the answer. */
+async function addToBaseline(speaker: Speaker, rows: readonly ScoredRow[], now: Date): Promise<void> {
+  const embeddings = rows.flatMap((r) => (r.embedding ? [r.embedding] : []));
+  if (embeddings.length === 0) return;
+  await speaker.store.add(speaker.key, recordingEmbedding(embeddings), now).catch(() => undefined);
+}
+
 async function classifyInBatches(
-  classifier: EmotionClassifier,
+  score: Scorer,
   windows: readonly Window[],
   options: AnalyzeOptions,
-): Promise<Map<number, Float32Array>> {
-  const rows = new Map<number, Float32Array>();
+): Promise<Map<number, ScoredRow>> {
+  const rows = new Map<number, ScoredRow>();
   for (let i = 0; i < windows.length; i += BATCH_SEGMENTS) {
     options.signal?.throwIfAborted();
     const batch = windows.slice(i, i + BATCH_SEGMENTS);
-    const out = await classifier.classify(
+    const out = await score(
       batch.map((w) => w.samples),
       options.signal,
     );

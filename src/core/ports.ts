@@ -1,4 +1,5 @@
 import type { PcmAudio } from './audio.ts';
+import type { BaselineRule, BaselineStats, Normaliser, VoiceBaselineSpec } from './baseline.ts';
 import type { AnalysisRecord, StoredAnalysis } from './records.ts';
 
 /** Bytes of one recording as an adapter received them (already size-bounded by the download). */
@@ -45,7 +46,41 @@ export interface EmotionClassifier {
   readonly info: ModelInfo;
   /** Every segment is exactly SEGMENT_SAMPLES long. */
   classify(segments: readonly Float32Array[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /** Present only when the model carries a voice-baseline head (manifest voice_baseline). */
+  readonly voiceBaseline?: VoiceBaselineModel | VoiceBaselineElsewhere;
   close(): Promise<void>;
+}
+
+/** One segment as the voice-baseline path sees it. */
+export interface SpeakerRow {
+  /** The main head's probabilities (labels order). */
+  readonly probabilities: Float32Array;
+  /** The main graph's embedding of the segment. */
+  readonly embedding: Float32Array;
+  /** The baseline head's probabilities on the normalised embedding; only when a normaliser was given. */
+  readonly baseline?: Float32Array;
+}
+
+/** The model's baseline head: one pass gives each segment's main probabilities, embedding and (given a normaliser) the baseline head's. */
+export interface VoiceBaselineModel {
+  readonly runs: 'here';
+  readonly spec: VoiceBaselineSpec;
+  classify(
+    segments: readonly Float32Array[],
+    normaliser: Normaliser | undefined,
+    signal?: AbortSignal,
+  ): Promise<SpeakerRow[]>;
+}
+
+/**
+ * The baseline head of a model that runs in `annamalai worker` processes (a gateway with QUEUE_URL): the
+ * workers use and update baselines for what they analyse; this process knows only the rule, to tell a person
+ * where theirs stands. Audio it holds as PCM (Discord voice channels), sent to a worker as bare segments, is
+ * judged without a baseline.
+ */
+export interface VoiceBaselineElsewhere {
+  readonly runs: 'elsewhere';
+  readonly spec: BaselineRule;
 }
 
 export interface TimeRange {
@@ -61,7 +96,7 @@ export interface AnalysisStore {
   byJob(jobId: string): Promise<StoredAnalysis | undefined>;
   userHistory(platform: string, userId: string, limit: number): Promise<StoredAnalysis[]>;
   channelAnalyses(platform: string, channelId: string, range: TimeRange): Promise<StoredAnalysis[]>;
-  /** Deletes every analysis of one user; returns how many were deleted. */
+  /** Deletes every analysis of one user (and their voice baselines: forget); returns how many analyses. */
   deleteUser(platform: string, userId: string): Promise<number>;
   /** Deletes analyses created before `before`; returns how many were deleted. */
   purgeOlderThan(before: Date): Promise<number>;
@@ -106,6 +141,35 @@ export interface SettingsStore {
   /** Returns whether anything changed. */
   setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean>;
   close(): Promise<void>;
+}
+
+// ---- Voice baseline (issue 21) ------------------------------------------------------------------------
+
+/** Whose baseline, under which model: a new model id or version starts a new baseline. */
+export interface BaselineKey {
+  readonly platform: string;
+  /** '' where there is none (a direct message, the CLI). */
+  readonly workspaceId: string;
+  readonly userId: string;
+  readonly modelId: string;
+  readonly modelVersion: string;
+}
+
+/**
+ * Port: per-user Welford statistics of recording embeddings (a few hundred numbers, never audio). A user who
+ * opted out never gets one (add refuses, and opting out deletes theirs); forget (AnalysisStore.deleteUser)
+ * deletes them.
+ */
+export interface BaselineStore {
+  /** The statistics under this exact model, or undefined. */
+  stats(key: BaselineKey): Promise<BaselineStats | undefined>;
+  /**
+   * Adds one recording embedding atomically (read, Welford update, write) and drops the user's baselines
+   * under other models (invalidated by the model change). Undefined, and nothing kept, when the user opted out.
+   */
+  add(key: BaselineKey, embedding: readonly number[], now: Date): Promise<BaselineStats | undefined>;
+  /** Deletes the user's baselines in one workspace, under every model; returns whether one existed. */
+  reset(platform: string, workspaceId: string, userId: string): Promise<boolean>;
 }
 
 // ---- Mood digest (issue 12) ---------------------------------------------------------------------------

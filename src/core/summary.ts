@@ -1,3 +1,4 @@
+import { baselineNote } from './baseline.ts';
 import type { ModelInfo } from './ports.ts';
 import type { LabelConfidence, SegmentResult, SpeechSegment } from './records.ts';
 
@@ -22,8 +23,10 @@ export interface Summary {
   readonly distribution: readonly LabelShare[];
   /** Mean probability of every label across speech segments, in model label order. */
   readonly meanProbabilities: Readonly<Record<string, number>>;
-  /** Plain-language notes a user should see (silence, dropped tail, fixture model). */
+  /** Plain-language notes a user should see (silence, dropped tail, fixture model, voice baseline). */
   readonly notes: readonly string[];
+  /** Present when the probabilities were judged against the speaker's usual voice (issue 21). */
+  readonly voiceBaseline?: { readonly recordings: number };
 }
 
 export interface SummaryInput {
@@ -31,9 +34,17 @@ export interface SummaryInput {
   readonly segments: readonly SegmentResult[];
   readonly droppedTailS: number;
   readonly model: Pick<ModelInfo, 'labels' | 'trainedLabels' | 'fixture'>;
+  /** Earlier recordings of the speaker the baseline head's input was normalised with; absent when not used. */
+  readonly baselineRecordings?: number;
 }
 
-export function summarize({ durationS, segments, droppedTailS, model }: SummaryInput): Summary {
+export function summarize({
+  durationS,
+  segments,
+  droppedTailS,
+  model,
+  baselineRecordings,
+}: SummaryInput): Summary {
   const speech = segments.filter((s): s is SpeechSegment => s.kind === 'speech');
   const silentSegments = segments.length - speech.length;
 
@@ -67,6 +78,7 @@ export function summarize({ durationS, segments, droppedTailS, model }: SummaryI
   if (droppedTailS > 0) {
     notes.push(`The last ${droppedTailS.toFixed(1)} s were under 1 second long and were not analysed.`);
   }
+  if (baselineRecordings !== undefined) notes.push(baselineNote(baselineRecordings));
   if (model.fixture) notes.push('Test fixture model: these numbers are not real emotion estimates.');
   return {
     durationS,
@@ -76,5 +88,6 @@ export function summarize({ durationS, segments, droppedTailS, model }: SummaryI
     distribution,
     meanProbabilities,
     notes,
+    ...(baselineRecordings !== undefined && { voiceBaseline: { recordings: baselineRecordings } }),
   };
 }

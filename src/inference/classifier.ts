@@ -4,7 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { EmotionClassifier, ModelInfo } from '../core/ports.ts';
+import { AnnamalaiError } from '../core/errors.ts';
+import type { EmotionClassifier, ModelInfo, SpeakerRow, VoiceBaselineModel } from '../core/ports.ts';
 import {
   type CombinationKind,
   loadModel,
@@ -45,7 +46,10 @@ export function defaultParallelism(cores: number = availableParallelism()): {
   return { workers, threadsPerWorker: Math.floor(c / workers) };
 }
 
-export async function createOnnxClassifier(options: OnnxClassifierOptions): Promise<EmotionClassifier> {
+/** The model run in this process, so its baseline head, when it has one, runs here too. */
+export type OnnxClassifier = EmotionClassifier & { readonly voiceBaseline?: VoiceBaselineModel };
+
+export async function createOnnxClassifier(options: OnnxClassifierOptions): Promise<OnnxClassifier> {
   const cores = availableParallelism();
   const defaults = defaultParallelism(cores);
   const workers = options.workers ?? defaults.workers;
@@ -90,9 +94,21 @@ export async function createOnnxClassifier(options: OnnxClassifierOptions): Prom
     fixture: manifest.fixture,
     device: pool.device,
   };
+  const spec = model.voiceBaseline?.spec;
+  const voiceBaseline: VoiceBaselineModel | undefined = spec && {
+    runs: 'here',
+    spec,
+    classify: async (segments, normaliser, signal) =>
+      (await pool.runRows(segments, normaliser, signal)).map((row, i): SpeakerRow => {
+        if (!row.embedding)
+          throw new AnnamalaiError('inference.failed', { detail: `no embedding for segment ${i}` });
+        return { ...row, embedding: row.embedding };
+      }),
+  };
   return {
     info,
     classify: (segments, signal) => pool.run(segments, signal),
+    ...(voiceBaseline && { voiceBaseline }),
     close: () => pool.close(),
   };
 }
@@ -108,6 +124,8 @@ export interface ModelIdentity {
   readonly baseModels: readonly { readonly name: string; readonly quantized: boolean }[];
   /** stacked: a meta model over the base models' logits; single: one base model, no meta model. */
   readonly combination: CombinationKind;
+  /** The manifest's voice_baseline (issue 21), or null: then no baseline is ever built or used. */
+  readonly voiceBaseline: ModelManifest['voice_baseline'] | null;
   readonly metrics: Readonly<Record<string, unknown>>;
   readonly provenance: Readonly<Record<string, unknown>>;
   readonly licence: ModelManifest['licence'];
@@ -124,6 +142,7 @@ export async function loadModelInfo(modelDir: string): Promise<ModelIdentity> {
     trainedLabels: m.trained_labels,
     baseModels: m.base_models.map(({ name, quantized }) => ({ name, quantized })),
     combination: m.meta_model ? 'stacked' : 'single',
+    voiceBaseline: m.voice_baseline ?? null,
     metrics: m.metrics,
     provenance: m.provenance,
     licence: m.licence,

@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SAMPLE_RATE, SEGMENT_SAMPLES } from '../core/audio.ts';
+import type { VoiceBaselineSpec } from '../core/baseline.ts';
 import { AnnamalaiError } from '../core/errors.ts';
 
 export const MANIFEST_FORMAT = 'annamalai-model/1';
@@ -27,6 +28,19 @@ const baseModelSchema = z.object({
   logits_output: nonEmpty,
   embedding_output: nonEmpty,
   quantized: z.boolean(),
+});
+
+/** The voice-baseline head (issue 21; the contract with training/ is in docs/voice-baseline.md). */
+const voiceBaselineSchema = z.object({
+  file: fileName,
+  input: nonEmpty,
+  logits_output: nonEmpty,
+  stats_file: fileName,
+  dims: z.number().int().positive(),
+  normalise: z.enum(['mean', 'mean_and_scale']),
+  shrinkage_k: z.number().finite().nonnegative(),
+  min_recordings: z.number().int().positive(),
+  evidence: nonEmpty,
 });
 
 const fileEntrySchema = z.object({
@@ -48,6 +62,8 @@ export const manifestSchema = z
     base_models: z.array(baseModelSchema).min(1),
     /** Absent: exactly one base model, whose logits are the model's. */
     meta_model: z.object({ file: fileName, input: nonEmpty, output: nonEmpty }).optional(),
+    /** Absent: no voice baseline; the runtime then never builds or uses one. */
+    voice_baseline: voiceBaselineSchema.optional(),
     files: z.record(z.string(), fileEntrySchema),
     metrics: z.record(z.string(), z.unknown()),
     provenance: z.record(z.string(), z.unknown()),
@@ -71,6 +87,17 @@ export const manifestSchema = z
     m.base_models.forEach((b, i) => {
       if (!(b.file in m.files)) issue(`"${b.file}" has no entry in files`, ['base_models', i, 'file']);
     });
+    const vb = m.voice_baseline;
+    if (vb) {
+      for (const key of ['file', 'stats_file'] as const) {
+        if (!(vb[key] in m.files)) issue(`"${vb[key]}" has no entry in files`, ['voice_baseline', key]);
+      }
+      // The contract normalises "the main graph's embedding": only a single model has exactly one.
+      if (m.meta_model || m.base_models.length !== 1)
+        issue('needs a single base model (no meta_model): its embedding is what is normalised', [
+          'voice_baseline',
+        ]);
+    }
     if (m.meta_model) {
       if (!(m.meta_model.file in m.files))
         issue(`"${m.meta_model.file}" has no entry in files`, ['meta_model', 'file']);
@@ -84,6 +111,7 @@ export const manifestSchema = z
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type BaseModelSpec = ModelManifest['base_models'][number];
 export type MetaModelSpec = NonNullable<ModelManifest['meta_model']>;
+export type VoiceBaselineManifest = NonNullable<ModelManifest['voice_baseline']>;
 
 /**
  * How the base models' logits become the logits whose masked softmax is the output:
@@ -190,6 +218,12 @@ export interface GraphBytes {
   readonly bytes: Uint8Array<SharedArrayBuffer>;
 }
 
+/** A model's voice-baseline head: its graph and the numbers the normalisation needs. */
+export interface VoiceBaselineHead {
+  readonly spec: VoiceBaselineSpec;
+  readonly graph: GraphBytes;
+}
+
 export interface LoadedModel {
   readonly dir: string;
   readonly manifest: ModelManifest;
@@ -197,6 +231,8 @@ export interface LoadedModel {
   /** In base_models order. */
   readonly base: readonly GraphBytes[];
   readonly combination: Combination<GraphBytes>;
+  /** Present when the manifest declares voice_baseline. */
+  readonly voiceBaseline?: VoiceBaselineHead;
 }
 
 /** What an OnnxEnsemble is created from: the graphs' bytes, as loaded (not copied). */
@@ -204,6 +240,8 @@ export interface EnsembleGraphs {
   /** In manifest base_models order. */
   readonly base: readonly Uint8Array[];
   readonly combination: Combination<Uint8Array>;
+  /** The voice-baseline head, when the manifest declares one. */
+  readonly baselineHead?: Uint8Array;
 }
 
 export function ensembleGraphs(model: LoadedModel): EnsembleGraphs {
@@ -211,6 +249,37 @@ export function ensembleGraphs(model: LoadedModel): EnsembleGraphs {
   return {
     base: model.base.map((g) => g.bytes),
     combination: c.kind === 'stacked' ? { kind: 'stacked', meta: c.meta, graph: c.graph.bytes } : c,
+    ...(model.voiceBaseline && { baselineHead: model.voiceBaseline.graph.bytes }),
+  };
+}
+
+/**
+ * The baseline stats file: little-endian float32, global_mean[dims] then global_std[dims]. Every value must
+ * be finite and every std positive (z divides by it).
+ */
+export function parseBaselineStats(bytes: Uint8Array, vb: VoiceBaselineManifest): VoiceBaselineSpec {
+  const { dims } = vb;
+  if (bytes.byteLength !== 8 * dims) {
+    throw new AnnamalaiError('model.invalid', {
+      detail: `${vb.stats_file} has ${bytes.byteLength} bytes, expected ${8 * dims} (mean and std of ${dims} dims as float32)`,
+    });
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = Array.from({ length: 2 * dims }, (_, i) => view.getFloat32(4 * i, true));
+  const globalMean = values.slice(0, dims);
+  const globalStd = values.slice(dims);
+  if (!values.every(Number.isFinite) || !globalStd.every((s) => s > 0)) {
+    throw new AnnamalaiError('model.invalid', {
+      detail: `${vb.stats_file} must hold finite means and positive standard deviations`,
+    });
+  }
+  return {
+    dims,
+    normalise: vb.normalise,
+    shrinkageK: vb.shrinkage_k,
+    minRecordings: vb.min_recordings,
+    globalMean,
+    globalStd,
   };
 }
 
@@ -224,13 +293,17 @@ function toShared(file: string, bytes: Buffer): GraphBytes {
 export async function loadModel(modelDir: string): Promise<LoadedModel> {
   const manifest = await readManifest(modelDir);
   const meta = manifest.meta_model;
+  const vb = manifest.voice_baseline;
   const graphFiles = new Set(manifest.base_models.map((b) => b.file));
   if (meta) graphFiles.add(meta.file);
+  if (vb) graphFiles.add(vb.file);
   const graphs = new Map<string, GraphBytes>();
   const files: VerifiedFile[] = [];
+  let spec: VoiceBaselineSpec | undefined;
   for (const [file, entry] of Object.entries(manifest.files)) {
     const bytes = await readVerifiedFile(modelDir, manifest, file);
     if (graphFiles.has(file)) graphs.set(file, toShared(file, bytes));
+    if (vb && file === vb.stats_file) spec = parseBaselineStats(bytes, vb);
     files.push({ file, bytes: entry.bytes, sha256: entry.sha256 });
   }
   const graph = (file: string): GraphBytes => {
@@ -244,5 +317,6 @@ export async function loadModel(modelDir: string): Promise<LoadedModel> {
     files,
     base: manifest.base_models.map((b) => graph(b.file)),
     combination: meta ? { kind: 'stacked', meta, graph: graph(meta.file) } : { kind: 'single' },
+    ...(vb && spec && { voiceBaseline: { spec, graph: graph(vb.file) } }),
   };
 }

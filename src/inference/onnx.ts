@@ -1,6 +1,6 @@
 /**
  * The only module of the project that imports onnxruntime-node: sessions, device choice,
- * one ensemble pass, runtime diagnostics. Loaded inside worker threads (and by parity checks).
+ * one ensemble pass, the voice-baseline head, runtime diagnostics. Loaded inside worker threads (and by parity checks).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -71,6 +71,8 @@ export interface EnsembleOutput {
   readonly logits: Float32Array;
   /** One row per segment, labels order, softmax over trained labels, untrained = 0. */
   readonly probabilities: Float32Array[];
+  /** [batch, voice_baseline.dims] row-major: the main graph's embedding; only when the model has a baseline head. */
+  readonly embeddings?: Float32Array;
 }
 
 function sessionOptions(kind: DeviceKind, threads: number): ort.InferenceSession.SessionOptions {
@@ -117,17 +119,21 @@ export class OnnxEnsemble {
   readonly #base: readonly ort.InferenceSession[];
   readonly #combination: Combination<ort.InferenceSession>;
   readonly #mask: readonly boolean[];
+  /** The voice-baseline head, when the manifest declares one. */
+  readonly #head: ort.InferenceSession | undefined;
 
   private constructor(
     manifest: ModelManifest,
     base: ort.InferenceSession[],
     combination: Combination<ort.InferenceSession>,
+    head: ort.InferenceSession | undefined,
     device: DeviceChoice,
   ) {
     this.device = device;
     this.#manifest = manifest;
     this.#base = base;
     this.#combination = combination;
+    this.#head = head;
     this.#mask = trainedMask(manifest.labels, manifest.trained_labels);
   }
 
@@ -178,7 +184,15 @@ export class OnnxEnsemble {
           checkNames(meta.file, session, meta.input, [meta.output]);
           sessions = { kind: 'stacked', meta, graph: session };
         }
-        return new OnnxEnsemble(manifest, base, sessions, { kind, reason });
+        let head: ort.InferenceSession | undefined;
+        const vb = manifest.voice_baseline;
+        if (vb) {
+          if (!graphs.baselineHead)
+            throw new AnnamalaiError('model.invalid', { detail: `no graph bytes for ${vb.file}` });
+          head = await open(vb.file, graphs.baselineHead);
+          checkNames(vb.file, head, vb.input, [vb.logits_output]);
+        }
+        return new OnnxEnsemble(manifest, base, sessions, head, { kind, reason });
       } catch (error) {
         await Promise.allSettled(created.map((s) => s.release()));
         throw error;
@@ -227,16 +241,53 @@ export class OnnxEnsemble {
     try {
       const audio = new ort.Tensor('float32', input, [batch, m.segment_samples]);
       const baseLogits: Float32Array[] = [];
+      let embeddings: Float32Array | undefined;
+      const vb = m.voice_baseline;
       for (const [i, spec] of m.base_models.entries()) {
         const session = this.#base[i];
         if (!session) throw new Error(`no session for base model ${spec.name}`);
-        const out = await session.run({ [spec.input]: audio }, [spec.logits_output]);
+        // The baseline's model is a single one (manifest.ts): its one base graph gives the embedding.
+        const outputs = vb ? [spec.logits_output, spec.embedding_output] : [spec.logits_output];
+        const out = await session.run({ [spec.input]: audio }, outputs);
         baseLogits.push(
           logitsOf(out[spec.logits_output], `${spec.name}.${spec.logits_output}`, batch, width),
         );
+        if (vb)
+          embeddings = logitsOf(
+            out[spec.embedding_output],
+            `${spec.name}.${spec.embedding_output} (voice_baseline.dims ${vb.dims})`,
+            batch,
+            vb.dims,
+          );
       }
       const logits = await this.#combine(baseLogits, batch, width);
-      return { baseLogits, logits, probabilities: maskedSoftmax(logits, batch, this.#mask) };
+      const probabilities = maskedSoftmax(logits, batch, this.#mask);
+      return { baseLogits, logits, probabilities, ...(embeddings && { embeddings }) };
+    } catch (error) {
+      throw toAnnamalaiError(error, 'inference.failed');
+    }
+  }
+
+  /**
+   * The voice-baseline head on `rows` normalised embeddings z ([rows, dims] row-major): one row of
+   * probabilities each, through the same masked softmax as the main head's.
+   */
+  async runHead(z: Float32Array, rows: number): Promise<Float32Array[]> {
+    const vb = this.#manifest.voice_baseline;
+    const head = this.#head;
+    if (!vb || !head)
+      throw new AnnamalaiError('inference.failed', { detail: 'the model has no baseline head' });
+    if (rows < 1 || z.length !== rows * vb.dims) {
+      throw new AnnamalaiError('inference.failed', {
+        detail: `baseline input has ${z.length} values, expected ${rows}×${vb.dims}`,
+      });
+    }
+    try {
+      const input = new ort.Tensor('float32', z, [rows, vb.dims]);
+      const out = await head.run({ [vb.input]: input }, [vb.logits_output]);
+      const width = this.#manifest.labels.length;
+      const logits = logitsOf(out[vb.logits_output], `${vb.file}.${vb.logits_output}`, rows, width);
+      return maskedSoftmax(logits, rows, this.#mask);
     } catch (error) {
       throw toAnnamalaiError(error, 'inference.failed');
     }
@@ -259,7 +310,8 @@ export class OnnxEnsemble {
 
   async release(): Promise<void> {
     const meta = this.#combination.kind === 'stacked' ? [this.#combination.graph] : [];
-    await Promise.allSettled([...this.#base, ...meta].map((s) => s.release()));
+    const head = this.#head ? [this.#head] : [];
+    await Promise.allSettled([...this.#base, ...meta, ...head].map((s) => s.release()));
   }
 }
 

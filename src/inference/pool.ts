@@ -17,7 +17,9 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { Normaliser } from '../core/baseline.ts';
 import { AnnamalaiError, type ErrorCode } from '../core/errors.ts';
+import type { SpeakerRow } from '../core/ports.ts';
 import { ensembleGraphs, type LoadedModel } from './manifest.ts';
 import type { DeviceChoice, DeviceSetting } from './onnx.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
@@ -51,14 +53,19 @@ export const POOL_DEFAULTS = {
   maxRestarts: 3,
 } as const;
 
+/** One segment's result: the main head's probabilities, and with a baseline head the embedding (and baseline). */
+export type PoolRow = Omit<SpeakerRow, 'embedding'> & { readonly embedding?: Float32Array };
+
 interface Job {
   readonly segments: readonly Float32Array[];
-  readonly results: (Float32Array | undefined)[];
+  /** The speaker's voice-baseline normaliser: the worker also runs the baseline head on these rows. */
+  readonly normaliser: Normaliser | undefined;
+  readonly results: (PoolRow | undefined)[];
   /** Index of the next segment not yet handed to a worker. */
   next: number;
   remaining: number;
   settled: boolean;
-  readonly resolve: (rows: Float32Array[]) => void;
+  readonly resolve: (rows: PoolRow[]) => void;
   readonly reject: (error: AnnamalaiError) => void;
   readonly cleanup: () => void;
 }
@@ -108,12 +115,15 @@ export class InferencePool {
   #broken: AnnamalaiError | undefined;
   readonly #width: number;
   readonly #segmentSamples: number;
+  /** The embedding width when the model has a voice-baseline head. */
+  readonly #dims: number | undefined;
 
   private constructor(options: PoolOptions, device: DeviceChoice) {
     this.#options = options;
     this.device = device;
     this.#width = options.model.manifest.labels.length;
     this.#segmentSamples = options.model.manifest.segment_samples;
+    this.#dims = options.model.voiceBaseline?.spec.dims;
   }
 
   /** Starts every worker; the first one chooses the device, the others are pinned to its choice. */
@@ -159,7 +169,19 @@ export class InferencePool {
   }
 
   /** Probabilities for each segment, in order ([labels] each). */
-  run(segments: readonly Float32Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+  async run(segments: readonly Float32Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return (await this.runRows(segments, undefined, signal)).map((row) => row.probabilities);
+  }
+
+  /**
+   * Each segment's row, in order: with a voice-baseline head also its embedding, and with a normaliser
+   * the baseline head's probabilities on it.
+   */
+  runRows(
+    segments: readonly Float32Array[],
+    normaliser: Normaliser | undefined,
+    signal?: AbortSignal,
+  ): Promise<PoolRow[]> {
     if (signal?.aborted) return Promise.reject(new AnnamalaiError('aborted', { cause: signal.reason }));
     if (this.#closing)
       return Promise.reject(new AnnamalaiError('aborted', { detail: 'the classifier is closed' }));
@@ -173,6 +195,13 @@ export class InferencePool {
         );
       }
     }
+    if (normaliser && normaliser.centre.length !== this.#dims) {
+      return Promise.reject(
+        new AnnamalaiError('inference.failed', {
+          detail: `a voice-baseline normaliser of ${normaliser.centre.length} dims for a model with ${this.#dims ?? 'no baseline head'}`,
+        }),
+      );
+    }
     if (segments.length === 0) return Promise.resolve([]);
     if (this.#queued > 0 && this.#queued + segments.length > this.#options.maxQueue) {
       return Promise.reject(
@@ -181,11 +210,12 @@ export class InferencePool {
         }),
       );
     }
-    return new Promise<Float32Array[]>((resolve, reject) => {
+    return new Promise<PoolRow[]>((resolve, reject) => {
       const onAbort = () => this.#fail(job, new AnnamalaiError('aborted', { cause: signal?.reason }));
       const job: Job = {
         segments,
-        results: new Array<Float32Array | undefined>(segments.length).fill(undefined),
+        normaliser,
+        results: new Array<PoolRow | undefined>(segments.length).fill(undefined),
         next: 0,
         remaining: segments.length,
         settled: false,
@@ -243,11 +273,11 @@ export class InferencePool {
       this.#failedRestarts = 0;
       batch.parts.forEach(({ job, index }, row) => {
         if (job.settled) return;
-        job.results[index] = message.probabilities.slice(row * this.#width, (row + 1) * this.#width);
+        job.results[index] = this.#row(message, row, job.normaliser !== undefined);
         if (--job.remaining === 0) {
           job.settled = true;
           job.cleanup();
-          job.resolve(job.results as Float32Array[]);
+          job.resolve(job.results as PoolRow[]);
         }
       });
     } else {
@@ -255,6 +285,18 @@ export class InferencePool {
       for (const { job } of batch.parts) this.#fail(job, error);
     }
     this.#dispatch();
+  }
+
+  #row(message: FromWorker & { type: 'result' }, row: number, withBaseline: boolean): PoolRow {
+    const w = this.#width;
+    const probabilities = message.probabilities.slice(row * w, (row + 1) * w);
+    const { embeddings, baseline } = message;
+    const dims = this.#dims;
+    return {
+      probabilities,
+      ...(embeddings && dims && { embedding: embeddings.slice(row * dims, (row + 1) * dims) }),
+      ...(baseline && withBaseline && { baseline: baseline.slice(row * w, (row + 1) * w) }),
+    };
   }
 
   #onCrash(slot: Slot, why: string): void {
@@ -315,6 +357,19 @@ export class InferencePool {
     job.reject(error);
   }
 
+  /** The batch's rows' normalisers (centre then scale, NaN for rows without), or undefined when none has one. */
+  #normalisers(parts: readonly { readonly job: Job }[]): Float64Array | undefined {
+    const dims = this.#dims;
+    if (!dims || !parts.some(({ job }) => job.normaliser)) return undefined;
+    const out = new Float64Array(parts.length * 2 * dims).fill(Number.NaN);
+    parts.forEach(({ job }, row) => {
+      if (!job.normaliser) return;
+      out.set(job.normaliser.centre, row * 2 * dims);
+      out.set(job.normaliser.scale, row * 2 * dims + dims);
+    });
+    return out;
+  }
+
   #dispatch(): void {
     for (const slot of this.#slots) {
       if (this.#queue.length === 0) return;
@@ -331,14 +386,24 @@ export class InferencePool {
       parts.forEach(({ job, index }, row) => {
         input.set(job.segments[index] ?? new Float32Array(0), row * this.#segmentSamples);
       });
+      const normalisers = this.#normalisers(parts);
       const id = this.#nextBatchId++;
       const timer = setTimeout(() => {
         this.#options.logger?.error({ batch: id }, 'inference batch timed out; terminating its worker');
         this.#onCrash(slot, `batch timed out after ${this.#options.batchTimeoutMs} ms`);
       }, this.#options.batchTimeoutMs);
       slot.batch = { id, parts, timer };
-      const message: ToWorker = { type: 'run', id, input, batch: parts.length };
-      slot.worker.postMessage(message, [input.buffer]);
+      const message: ToWorker = {
+        type: 'run',
+        id,
+        input,
+        batch: parts.length,
+        ...(normalisers && { normalisers }),
+      };
+      slot.worker.postMessage(message, [
+        input.buffer,
+        ...(normalisers ? [normalisers.buffer as ArrayBuffer] : []),
+      ]);
     }
   }
 }

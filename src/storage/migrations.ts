@@ -185,8 +185,26 @@ export function migrations(d: Dialect): readonly Migration[] {
       )${d.strict};
     `,
     },
-    // Version 5 is taken by another change (voice baselines); migrations apply by the versions a database
-    // lacks, not above its highest, so either may reach a database first.
+    {
+      // Voice baseline (issue 21): per user and model, Welford statistics of the recording embedding (JSON
+      // arrays of numbers: derived numbers only, never audio). workspace_id is '' where there is none.
+      version: 5,
+      sql: `
+      CREATE TABLE voice_baselines (
+        platform      TEXT NOT NULL,
+        workspace_id  TEXT NOT NULL,
+        user_id       TEXT NOT NULL,
+        model_id      TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        count         INTEGER NOT NULL CHECK (count > 0),
+        mean          TEXT NOT NULL,
+        m2            TEXT NOT NULL,
+        updated_at    ${d.ms} NOT NULL,
+        PRIMARY KEY (platform, workspace_id, user_id, model_id, model_version)
+      )${d.strict};
+      CREATE INDEX voice_baselines_user ON voice_baselines (platform, user_id);
+    `,
+    },
     {
       // Scale-out durability (issue 20): an analysis stored for a job is stored once, however often a worker
       // retries it (the unique job id); a job names the gateway that owns its answer and, once handed to the

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { SqliteBaselineStore } from './baseline-store.ts';
 import { Database } from './database.ts';
 import { SqliteDeliveryLedger } from './delivery-ledger.ts';
 import { SqliteDigestStore } from './digest-store.ts';
@@ -34,6 +35,7 @@ export async function openStorage(
     schemaVersion: database.schemaVersion,
     results: new SqliteStore(database),
     settings: new SqliteSettingsStore(database),
+    baselines: new SqliteBaselineStore(database),
     digests: new SqliteDigestStore(database),
     jobs: new SqliteJobJournal(database, owner),
     deliveries: new SqliteDeliveryLedger(database),

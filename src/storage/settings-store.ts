@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../core/ports.ts';
+import { DELETE_USER_BASELINES } from './baseline-sql.ts';
 import { AttachedStore, type Database, type DatabaseOptions, sqlite } from './database.ts';
 import { type Row, toRetention, toWorkspace } from './rows.ts';
 import * as sql from './statements.ts';
@@ -56,6 +57,8 @@ export class SqliteSettingsStore extends AttachedStore implements SettingsStore 
 
   async setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean> {
     return this.database.write((db) => {
+      // Never kept for someone who opted out: their voice baselines go with the opt-out.
+      if (optedOut) db.prepare(sqlite(DELETE_USER_BASELINES)).run(platform, userId);
       const result = optedOut
         ? db.prepare(sqlite(sql.OPT_OUT)).run(platform, userId, Date.now())
         : db.prepare(sqlite(sql.OPT_IN)).run(platform, userId);

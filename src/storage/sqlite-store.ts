@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import type { AnalysisStore, TimeRange } from '../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../core/records.ts';
+import { DELETE_USER_BASELINES } from './baseline-sql.ts';
 import { AttachedStore, type DatabaseOptions, sqlite } from './database.ts';
 import { analysisValues, type Row, SEGMENT_COLUMNS, segmentValues, toAnalysis } from './rows.ts';
 import * as sql from './statements.ts';
@@ -74,11 +75,13 @@ export class SqliteStore extends AttachedStore implements AnalysisStore {
   }
 
   async deleteUser(platform: string, userId: string): Promise<number> {
-    return this.database.write((db) =>
-      Number(
+    // Forget deletes the person's voice baselines too, in the same transaction.
+    return this.database.write((db) => {
+      db.prepare(sqlite(DELETE_USER_BASELINES)).run(platform, userId);
+      return Number(
         db.prepare('DELETE FROM analyses WHERE platform = ? AND user_id = ?').run(platform, userId).changes,
-      ),
-    );
+      );
+    });
   }
 
   async purgeOlderThan(before: Date): Promise<number> {

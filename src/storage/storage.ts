@@ -1,5 +1,6 @@
 import type {
   AnalysisStore,
+  BaselineStore,
   DeliveryLedger,
   DigestStore,
   JobJournal,
@@ -11,6 +12,7 @@ import type {
 export interface Storage {
   readonly results: AnalysisStore;
   readonly settings: SettingsStore;
+  readonly baselines: BaselineStore;
   readonly digests: DigestStore;
   readonly jobs: JobJournal;
   readonly deliveries: DeliveryLedger;

@@ -30,6 +30,21 @@ describe('npm start (every configured bot in one process)', () => {
     expect(error.stderr).toMatch(/No bot to start: set DISCORD_TOKEN .* SLACK_BOT_TOKEN/s);
   });
 
+  it('refuses DISCORD_SHARDS with Slack in the same process, and says how to run them apart', async () => {
+    const env = {
+      ...clean,
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_APPLICATION_ID: '123456789012345678',
+      DISCORD_SHARDS: '2',
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_APP_TOKEN: APP_TOKEN,
+    };
+    const error = await run(process.execPath, ['src/bots/main.ts'], { env }).catch((e) => e);
+    expect(error.code).toBe(78);
+    expect(error.stderr).toMatch(/DISCORD_SHARDS .*npm run start:discord.*npm run start:slack/s);
+    expect(error.stderr).not.toContain(TOKEN);
+  });
+
   it('answers on Discord and Slack from one process, then exits 0 on SIGTERM without logging a token', async () => {
     const discord = new FakeDiscord();
     await discord.listen();

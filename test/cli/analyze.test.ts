@@ -124,6 +124,7 @@ describe('annamalai analyze (end to end: real decoder, onnxruntime workers, SQLi
     expect(stdout).toMatch(/\[TEST FIXTURE\]/);
     expect(stdout).toMatch(/sha256 verified/);
     expect(stdout).toMatch(/base models: alpha, beta \(int8\); stacked by a meta model/);
+    expect(stdout).toMatch(/voice baseline: none/);
     expect(stdout).toMatch(/parity with export: ok/);
     expect(stdout).toMatch(/runs on: cpu/);
   });
@@ -133,6 +134,9 @@ describe('annamalai analyze (end to end: real decoder, onnxruntime workers, SQLi
     expect(code).toBe(0);
     expect(stdout).toMatch(/annamalai-test-fixture-tiny-single/);
     expect(stdout).toMatch(/base model: alpha alone \(no meta model\)/);
+    expect(stdout).toMatch(
+      /voice baseline: baseline-head\.onnx over 3 dims \(mean_and_scale, k 2\), used from 2 recordings/,
+    );
     expect(stdout).toMatch(/parity with export: ok/);
     expect(stdout).toMatch(/runs on: cpu/);
   });

@@ -78,3 +78,19 @@ export function cycle(values: readonly number[]): Float32Array {
   for (let i = 0; i < x.length; i++) x[i] = values[i % values.length] ?? 0;
   return x;
 }
+
+/** tiny-single/'s voice baseline (manifest voice_baseline and baseline-stats.f32). */
+export const BASELINE = {
+  dims: 3,
+  normalise: 'mean_and_scale',
+  shrinkageK: 2,
+  minRecordings: 2,
+  globalMean: [0, 0.125, 0.5],
+  globalStd: [0.25, 0.125, 0.25],
+} as const;
+const headW = (k: number, j: number) => (((k * 3 + j * 2) % 5) - 2) / 2;
+const headB = (j: number) => ((j % 3) - 1) / 4;
+
+/** tiny-single/'s baseline head on a normalised embedding z: the masked softmax of z W + b. */
+export const expectedBaselineProbabilities = (z: readonly number[]) =>
+  softmaxButQuestion(affine(z, headW, headB));

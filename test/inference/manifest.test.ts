@@ -49,7 +49,12 @@ describe('model folder manifest', () => {
     const model = await loadModel(TINY_SINGLE_MODEL_DIR);
     expect(model.combination).toEqual({ kind: 'single' });
     expect(model.base.map((g) => g.file)).toEqual(['alpha.onnx']);
-    expect(model.files.map((f) => f.file).sort()).toEqual(['alpha.onnx', 'parity-input.f32']);
+    expect(model.files.map((f) => f.file).sort()).toEqual([
+      'alpha.onnx',
+      'baseline-head.onnx',
+      'baseline-stats.f32',
+      'parity-input.f32',
+    ]);
     const info = await loadModelInfo(TINY_SINGLE_MODEL_DIR);
     expect(info.combination).toBe('single');
     expect((await loadModelInfo(dir)).combination).toBe('stacked');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../cli/run-cli.ts';
+import { cli, jsonLines } from '../cli/run-cli.ts';
 import { type PgServer, POSTGRES_SKIP_REASON, startPostgres } from '../storage/postgres-server.ts';
 import { killRunning, spawnNode } from '../support/processes.ts';
 import { spawnWorker, testQueueSettings, type WorkerProcess } from './worker-processes.ts';
@@ -91,6 +91,35 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       try {
         const { rows } = await client.query("SELECT COUNT(*) AS n FROM analyses WHERE platform = 'cli'");
         expect(Number(rows[0]?.n)).toBe(1);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('analyze --db postgres://… --speaker keeps the voice baseline in Postgres and judges the third file against it', async () => {
+      const url = await server.createDatabase();
+      const files = [
+        'samples/hello.ogg',
+        'test/fixtures/audio/speech.flac',
+        'test/fixtures/audio/speech.mp3',
+      ];
+      const run = await cli(['analyze', '--format', 'json', '--db', url, '--speaker', 'ann', ...files], {
+        MODEL_DIR: 'test/fixtures/models/tiny-single',
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const notes = jsonLines(run.stdout).map((l) => (l as { summary: { notes: string[] } }).summary.notes);
+      expect(notes.map((n) => n.includes('Compared with your usual voice, 2 recordings.'))).toEqual([
+        false,
+        false,
+        true,
+      ]);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          "SELECT user_id, count FROM voice_baselines WHERE platform = 'cli'",
+        );
+        expect(rows).toEqual([{ user_id: 'ann', count: 3 }]);
       } finally {
         await client.end();
       }

@@ -123,11 +123,12 @@ function gatewayEnv(url: string, modelDir: string, gatewayId: string): Record<st
   };
 }
 
-/** A started gateway process: its output, and a stop that is a kill -9 (nothing is finished on the way out). */
+/** A started gateway process: its output, and a stop (by default a kill -9: nothing is finished on the way out). */
 export interface GatewayProcess {
   readonly child: ChildProcess;
   readonly out: { text: string };
-  stop(): Promise<void>;
+  /** SIGKILL unless told otherwise (SIGTERM: the graceful stop, waited for). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 async function gateway(
@@ -136,12 +137,13 @@ async function gateway(
   waitFor: DiscordEndpoint['waitFor'],
 ): Promise<GatewayProcess> {
   const { child, out, exited } = started;
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
   try {
-    await waitFor(() => ready.test(out.text), 30_000, 'the gateway to connect');
+    // A shard manager starts its shard processes one after another: a minute.
+    await waitFor(() => ready.test(out.text), 60_000, 'the gateway to connect');
   } catch (error) {
     await stop();
     throw new Error(`${String(error)}\n${out.text}`);
@@ -202,6 +204,10 @@ export function spawnDiscordGateway(
     readonly modelDir: string;
     readonly token: string;
     readonly gatewayId?: string;
+    /** More settings (DISCORD_SHARDS, …). */
+    readonly env?: Record<string, string>;
+    /** The output line that says it is ready (a shard manager's differs); default a bot's. */
+    readonly ready?: RegExp;
   },
 ): Promise<GatewayProcess> {
   const started = spawnNode('src/bots/discord/main.ts', {
@@ -213,6 +219,7 @@ export function spawnDiscordGateway(
     DISCORD_APPLICATION_ID: fake.applicationId,
     DISCORD_API_URL: fake.apiUrl,
     DISCORD_CDN_HOSTS: fake.cdnHost,
+    ...options.env,
   });
-  return gateway(started, /discord bot ready/, fake.waitFor.bind(fake));
+  return gateway(started, options.ready ?? /discord bot ready/, fake.waitFor.bind(fake));
 }

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import {
+  type DiscordSharding,
+  journalPlatform,
+  recoveredJournalPlatforms,
+} from '../../src/bots/discord/shards.ts';
 import type { DeliveryLedger, JobJournal } from '../../src/core/ports.ts';
 import type { OpenedStorage } from '../../src/storage/storage.ts';
 import { MemoryDeliveryLedger, MemoryJobJournal } from '../support/twins.ts';
@@ -128,6 +133,26 @@ for (const backend of BACKENDS) {
       const restarted = (await env.open(location, { owner: 'gateway-1' })).jobs;
       expect((await restarted.unfinished('slack')).map((j) => j.id)).toEqual(['legacy', mine]);
       expect((await two.unfinished('slack')).map((j) => j.id)).toEqual(['legacy', theirs]);
+    });
+
+    it("the shard processes of one machine share its owner, yet a restarted shard lists only its own shard's jobs (shard 0 also the unsharded process's), never another machine's", async () => {
+      const location = await env.fresh();
+      const shard = (id: number): DiscordSharding => ({ kind: 'shard', id, count: 2 });
+      const machine = (await env.open(location, { owner: 'host-a' })).jobs;
+      const other = (await env.open(location, { owner: 'host-b' })).jobs;
+      const open = (journal: JobJournal, sharding: DiscordSharding, s: number) =>
+        journal.open({ platform: journalPlatform(sharding), userId: `U${s}`, reply: '{}', createdAt: t(s) });
+      const unsharded = await open(machine, { kind: 'single' }, 0);
+      const zero = await open(machine, shard(0), 1);
+      const one = await open(machine, shard(1), 2);
+      await open(other, shard(1), 3);
+      const restarted = (await env.open(location, { owner: 'host-a' })).jobs;
+      const recovered = async (sharding: DiscordSharding) =>
+        (await Promise.all(recoveredJournalPlatforms(sharding).map((k) => restarted.unfinished(k))))
+          .flat()
+          .map((j) => j.id);
+      expect(await recovered(shard(1))).toEqual([one]);
+      expect(await recovered(shard(0))).toEqual([zero, unsharded]);
     });
 
     it('two connections to one database (as two processes have): a delivery recorded by one is a redelivery for the other', async () => {

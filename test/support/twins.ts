@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type PcmAudio, SAMPLE_RATE } from '../../src/core/audio.ts';
+import { addRecording, type BaselineStats } from '../../src/core/baseline.ts';
 import { REPORT_LABELS } from '../../src/core/labels.ts';
 import type {
   AnalysisStore,
   AudioDecoder,
   AudioInput,
+  BaselineKey,
+  BaselineStore,
   Clock,
   DecodeOptions,
   DeliveryLedger,
@@ -200,6 +203,39 @@ export class MemorySettingsStore implements SettingsStore {
     return had !== optedOut;
   }
   async close() {}
+}
+
+/** The BaselineStore port in memory, with the same rules: opted-out users get none, a new model starts over. */
+export class MemoryBaselineStore implements BaselineStore {
+  readonly #rows = new Map<string, { key: BaselineKey; stats: BaselineStats }>();
+  readonly #optedOut: (platform: string, userId: string) => Promise<boolean>;
+  constructor(optedOut: (platform: string, userId: string) => Promise<boolean> = async () => false) {
+    this.#optedOut = optedOut;
+  }
+  async stats(key: BaselineKey): Promise<BaselineStats | undefined> {
+    return this.#rows.get(JSON.stringify(key))?.stats;
+  }
+  async add(key: BaselineKey, embedding: readonly number[]): Promise<BaselineStats | undefined> {
+    if (await this.#optedOut(key.platform, key.userId)) return undefined;
+    for (const [id, row] of this.#rows) {
+      const k = row.key;
+      if (k.platform === key.platform && k.workspaceId === key.workspaceId && k.userId === key.userId)
+        if (k.modelId !== key.modelId || k.modelVersion !== key.modelVersion) this.#rows.delete(id);
+    }
+    const stats = addRecording(await this.stats(key), embedding);
+    this.#rows.set(JSON.stringify(key), { key, stats });
+    return stats;
+  }
+  async reset(platform: string, workspaceId: string, userId: string): Promise<boolean> {
+    let deleted = false;
+    for (const [id, { key }] of this.#rows) {
+      if (key.platform === platform && key.workspaceId === workspaceId && key.userId === userId) {
+        this.#rows.delete(id);
+        deleted = true;
+      }
+    }
+    return deleted;
+  }
 }
 
 /**

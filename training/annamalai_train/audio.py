@@ -105,20 +105,3 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.6:
         seg = opus_roundtrip(seg, int(rng.choice([24, 32])))
     return gain_chain(seg, float(rng.uniform(*GAIN_DB)), rng)
-
-
-def degrade(x: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
-    """Evaluation conditions on a clip -> one 5-s segment."""
-    n_active = min(len(x), SEGMENT_SAMPLES)
-    seg = fit_segment(x)
-    if condition == "clean":
-        return seg
-    if condition == "opus32":
-        return opus_roundtrip(seg, 32)
-    if condition == "noise10":
-        return add_noise(seg, 10.0, rng, "pink", n_active)
-    if condition == "aug":
-        return augment(x, rng)
-    if condition.startswith("gain"):  # "gain-30": the same clip 30 dB quieter, 16-bit, no added noise
-        return quantize16(seg * np.float32(10 ** (float(condition[4:]) / 20)))
-    raise ValueError(condition)

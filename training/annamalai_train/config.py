@@ -32,9 +32,8 @@ class Paths:
 
 @dataclass(frozen=True)
 class EncoderSettings:
-    n_blocks: int
-    depth_candidates: tuple[int, ...] | None = None
-    depth_tolerance: float | None = None
+    n_blocks: int  # blocks the features are cached for (recipes may weigh fewer)
+    max_ship_depth: int | None = None  # deeper recipes are measured, never chosen (size and speed budgets)
     kind: str | None = None  # "whisper" when absent; else the wav2vec2/WavLM seed recipe
     local_dir: str | None = None
     layers: tuple[int, ...] | None = None
@@ -57,6 +56,7 @@ class HeadParams:
     weight_decay: float
     batch: int
     label_smoothing: float | None = None
+    mixup: float | None = None  # Beta(a, a) mixup of inputs and targets (0 or absent: none)
 
     def as_dict(self) -> dict[str, Any]:
         """The hyper-parameters as train.fit_classifier takes them."""
@@ -89,6 +89,8 @@ class RecipeSpec:
     augment: bool | None = None
     epochs: int | None = None
     dropout: float | None = None
+    mixup: float | None = None
+    augment_set: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +105,7 @@ class Config:
     conditions_test: tuple[str, ...]
     augment: bool
     augment_fraction: float | None = None
+    augment_room: bool | None = None  # also cache the 'aug_room' condition (recipes with augment_set "aug_room")
     corpus_weighting: str
     head_whisper: HeadParams
     head_melstats: HeadParams

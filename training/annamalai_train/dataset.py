@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .audio import degrade, load_audio
+from .audio import load_audio
+from .conditions import degrade
 from .config import Config
 from .data import Clip, load_metadata, speaker_splits
 from .encoder import EncoderConfig, load_ct2_encoder
@@ -51,14 +52,18 @@ def feature_plan(cfg: Config, ds: Dataset) -> list[tuple[str, np.ndarray]]:
         frac = float(1.0 if cfg.augment_fraction is None else cfg.augment_fraction)
         pick = rng.choice(dev, int(round(frac * len(dev))), replace=False)
         plan.append(("aug", pick if shuffled else np.sort(pick)))
+        if cfg.augment_room:  # the same clips through the rooms-and-phones chain (rooms.py), a recipe's choice
+            plan.append(("aug_room", pick if shuffled else np.sort(pick)))
     for cond in cfg.conditions_test:
         plan.append((cond, test_idx))
     return plan
 
 
-def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False) -> Dataset:
+def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False,
+                  conditions: tuple[str, ...] | None = None) -> Dataset:
     """The clips, their splits and (with_features) their cached features, extracting what is missing; partial: only
-    the shards already on disk, extracting nothing (for measurements while an extraction runs)."""
+    the shards already on disk, extracting nothing (for measurements while an extraction runs); conditions: only
+    these conditions of the feature plan."""
     clips = load_metadata(Path(cfg.paths.corpora))
     assign = speaker_splits(
         clips, cfg.splits.test_frac, cfg.splits.n_folds, cfg.seed, cfg.splits.no_test, cfg.splits.late or (),
@@ -89,6 +94,8 @@ def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False
         fdir = cache / "features" / f"{kind}-s{cfg.seed}"
     root = Path(cfg.paths.corpora)
     for cond, idx in feature_plan(cfg, ds):
+        if conditions is not None and cond not in conditions:
+            continue
         if partial:
             have = cached_rows(fdir / cond, cond, len(idx))
             if not have.any():

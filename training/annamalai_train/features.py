@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .audio import degrade, load_audio
+from .audio import load_audio
+from .conditions import degrade
 from .encoder import WhisperEncoder
 from .frontend import LogMel, LoudNorm
 from .models import melstats, pooled_layers

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .audio import degrade, load_audio
+from .audio import load_audio
 from .calibrate import by_group
+from .conditions import degrade
 from .config import load_config
 from .dataset import build_dataset
 from .export import run_onnx

@@ -44,9 +44,16 @@ class Recipe:
     augment: bool = True
     epochs: int = 40
     dropout: float = 0.3
+    mixup: float = 0.0  # Beta(a, a) mixup of inputs and targets
+    augment_set: str = "aug"  # which augmented condition: "aug" or "aug_room" (rooms.py)
+
+    def conditions(self) -> tuple[str, ...]:
+        return ("clean", self.augment_set) if self.augment else ("clean",)
 
     def key(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in asdict(self).items() if k != "name")
+        # fields at their defaults are left out, so adding a lever keeps the cached results of older recipes
+        return ",".join(f"{k}={v}" for k, v in asdict(self).items()
+                        if k != "name" and (k, v) not in (("mixup", 0.0), ("augment_set", "aug")))
 
 
 def recipe_from(d: dict[str, Any]) -> Recipe:
@@ -106,11 +113,10 @@ def familiarity(head: WhisperHead, fam: Familiarity, pooled: torch.Tensor) -> np
 
 def fit_recipe(r: Recipe, bank: Feats, clips: np.ndarray, y: np.ndarray, w: np.ndarray, hp: dict[str, Any],
                seed: int) -> WhisperHead:
-    conds = ("clean", "aug") if r.augment else ("clean",)
-    rows = bank.rows(clips, conds)
+    rows = bank.rows(clips, r.conditions())
     x = bank.x("whisper", rows)[:, : r.depth]
     head = WhisperHead(r.depth, x.shape[2], r.hidden, r.dropout)
-    hpr = {**hp, "epochs": r.epochs, "label_smoothing": r.label_smoothing}
+    hpr = {**hp, "epochs": r.epochs, "label_smoothing": r.label_smoothing, "mixup": r.mixup}
     out = fit_classifier(head, x, y[bank.clip[rows]], w[bank.clip[rows]], hpr, seed)
     assert isinstance(out, WhisperHead)
     return out
@@ -138,8 +144,11 @@ def evaluate_recipe(r: Recipe, sp: Split, bank: Feats, hp: dict[str, Any], seed:
     """LOCO and speaker-CV results of one recipe, with the per-clip held-out logits and familiarity that the
     confidence calibration is fitted on; cached in cache/<recipe key hash>.npz + .json."""
     cache.mkdir(parents=True, exist_ok=True)
-    # a partial cache's results are not the full run's; nor are arrays made with another familiarity measure
-    key = f"{r.key()},clips={len(sp.y)},rows={len(bank.clip)},familiarity={FAMILIARITY}"
+    # a partial cache's results are not the full run's; nor are arrays made with another familiarity measure. Only
+    # the rows the folds read count (clean and augmented), so a selection run before the test conditions were
+    # extracted (main() below) is the full run's too
+    used = int(np.isin(bank.cond, ("clean", "aug", "aug_room")).sum())
+    key = f"{r.key()},clips={len(sp.y)},rows={used},familiarity={FAMILIARITY}"
     tag = f"{abs(hash_key(key)):016x}"
     jpath, npath = cache / f"{tag}.json", cache / f"{tag}.npz"
     if jpath.exists() and npath.exists():
@@ -197,11 +206,14 @@ def loco_means(loco: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def choose(results: dict[str, dict[str, Any]], baseline: str, tolerance: float = 0.01) -> str:
+def choose(results: dict[str, dict[str, Any]], baseline: str, tolerance: float = 0.01, max_depth: int | None = None
+           ) -> str:
     """The best LOCO mean among recipes whose speaker-CV corpus-mean weighted F1 is within `tolerance` of the
-    baseline recipe's (the current model's recipe): better on unseen corpora without losing unseen speakers."""
+    baseline recipe's (the current model's recipe): better on unseen corpora without losing unseen speakers.
+    Recipes deeper than max_depth (they would not fit the model's size and speed budgets) are never chosen."""
     floor = results[baseline]["speaker_cv"]["corpus_mean_weighted_f1"] - tolerance
-    ok = [n for n, r in results.items() if r["speaker_cv"]["corpus_mean_weighted_f1"] >= floor]
+    ok = [n for n, r in results.items() if r["speaker_cv"]["corpus_mean_weighted_f1"] >= floor
+          and (max_depth is None or r["recipe"]["depth"] <= max_depth)]
     return max(ok, key=lambda n: results[n]["loco_mean"])
 
 
@@ -218,10 +230,13 @@ def run_selection(cfg: Config, sp: Split, bank: Feats, cache: Path, log: Any = p
         s = results[r.name]
         log(f"recipe {r.name}: LOCO mean {s['loco_mean']:.3f} (corpora {s['loco_mean_corpora']:.3f}), speaker CV "
             f"corpus-mean {s['speaker_cv']['corpus_mean_weighted_f1']:.3f}")
-    chosen = choose({n: strip(r) for n, r in results.items()}, cfg.recipes[0].name)
+    max_depth = cfg.encoder.max_ship_depth
+    chosen = choose({n: strip(r) for n, r in results.items()}, cfg.recipes[0].name, max_depth=max_depth)
+    deep = f"; recipes deeper than {max_depth} blocks are measured, never chosen (30 MB and speed budgets)"
     return {"criterion": "primary: mean weighted F1 over LOCO folds (every corpus, and English, which spans "
                          "four corpora; single-label folds reported, not averaged); kept only if the speaker-CV "
-                         "corpus-mean weighted F1 is within 1 point of the current recipe's (the first listed)",
+                         "corpus-mean weighted F1 is within 1 point of the current recipe's (the first listed)"
+                         + (deep if max_depth else ""),
             "results": results, "chosen": chosen}
 
 
@@ -274,7 +289,8 @@ def main() -> None:
     if args.partial:
         cfg = replace(cfg, run_id=cfg.run_id + "-partial")
     torch.set_num_threads(1)
-    ds = build_dataset(cfg, partial=args.partial)
+    # the selection reads clean and augmented features only: it can run while the test conditions are extracted
+    ds = build_dataset(cfg, partial=args.partial, conditions=None if args.calibration else ("clean", "aug", "aug_room"))
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
     sel = run_selection(cfg, sp, bank_from(ds.feats), Path(cfg.paths.cache) / "loco" / cfg.run_id)
     out = Path(cfg.paths.reports) / cfg.run_id

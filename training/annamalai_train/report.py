@@ -11,6 +11,7 @@ import numpy as np
 from .config import load_config
 from .dataset import Dataset, build_dataset
 from .labels import LABELS, TRAINED_IDX
+from .reliability_plot import reliability_png
 from .train import predict_labels
 
 
@@ -167,6 +168,8 @@ def write_report(res: dict[str, Any], rep_dir: Path, ds: Dataset, y_test: np.nda
     cols: list[str] = res["columns"]
     kinds = [k for k in cols if not k.startswith("stacked")]
     confusion_png(y_test, shipped_logits, rep_dir / "confusion.png", f"{sc}, held-out speakers, clean")
+    if "calibration" in res:
+        reliability_png(res["calibration"], rep_dir / "reliability.png")
     d = res["data"]
     L: list[str] = [f"# Training report {res['run_id']}", ""]
     if res.get("config", {}).get("partial_features"):
@@ -200,6 +203,7 @@ def write_report(res: dict[str, Any], rep_dir: Path, ds: Dataset, y_test: np.nda
     if "calibration" in res:
         L += ["## Confidence (colour bands: green >= 80 %, orange 60-80 %, red < 60 %)", ""]
         L += calibration_lines(res["calibration"], res.get("previous_model"))
+        L += ["Reliability diagrams per corpus, LOCO and held-out speakers: reliability.png.", ""]
     if "quiet_curve" in res:
         curves = {"new": res["quiet_curve"]}
         if "previous_model" in res and "quiet_curve" in res["previous_model"]:

@@ -65,7 +65,8 @@ def corpus_mean_wf1(y: np.ndarray, logits: np.ndarray, corpus: np.ndarray) -> fl
 
 def with_recipe(cfg: Config, r: Recipe) -> Config:
     """The config with the Whisper head's hyper-parameters taken from the chosen recipe."""
-    head = replace(cfg.head_whisper, hidden=r.hidden, dropout=r.dropout, epochs=r.epochs, label_smoothing=r.label_smoothing)
+    head = replace(cfg.head_whisper, hidden=r.hidden, dropout=r.dropout, epochs=r.epochs, label_smoothing=r.label_smoothing,
+                   mixup=r.mixup)
     return replace(cfg, head_whisper=head)
 
 
@@ -210,7 +211,7 @@ def choose_recipe(cfg: Config, ds: Dataset, bank: Feats, paths: RunPaths) -> Cho
     sp = Split(ds.y, ds.corpus, ds.language, ds.speaker, ds.fold)
     sel = run_selection(cfg, sp, bank, paths.cache / "loco" / cfg.run_id, log)
     recipe = recipe_from(sel["results"][sel["chosen"]]["recipe"])
-    return Choice(sel, sp, recipe, with_recipe(cfg, recipe), ("clean", "aug") if recipe.augment else ("clean",),
+    return Choice(sel, sp, recipe, with_recipe(cfg, recipe), recipe.conditions(),
                   clip_weights(ds.corpus, ds.speaker, recipe.weighting))
 
 

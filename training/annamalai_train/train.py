@@ -53,7 +53,8 @@ def fit_classifier(
     seed: int,
     class_weight: np.ndarray | None = None,
 ) -> nn.Module:
-    """Fixed-epoch AdamW training with per-sample weights (no early stopping on any held-out set)."""
+    """Fixed-epoch AdamW training with per-sample weights (no early stopping on any held-out set).
+    hp["mixup"] > 0: each batch's inputs and targets mixed with a shuffled copy, weight ~ Beta(a, a)."""
     set_seed(seed)
     if hasattr(model, "fit_norm"):
         model.fit_norm(x)
@@ -61,6 +62,8 @@ def fit_classifier(
     yt = torch.from_numpy(y).long()
     wt = torch.from_numpy(w).float()
     cw = torch.from_numpy(class_weight).float() if class_weight is not None else None
+    mix = float(hp.get("mixup") or 0.0)
+    smooth = float(hp.get("label_smoothing") or 0.0)
     n = len(y)
     steps = hp["epochs"] * max(1, (n + hp["batch"] - 1) // hp["batch"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hp["lr"], total_steps=steps)
@@ -70,10 +73,17 @@ def fit_classifier(
         perm = torch.randperm(n, generator=g)
         for i in range(0, n, hp["batch"]):
             b = perm[i : i + hp["batch"]]
-            out = model(x[b])
+            xb, lam, other = x[b], 1.0, b
+            if mix > 0:
+                lam = float(np.random.beta(mix, mix))
+                other = b[torch.randperm(len(b), generator=g)]
+                xb = lam * xb + (1 - lam) * x[other]
+            out = model(xb)
             logits = out[0] if isinstance(out, tuple) else out
-            loss = nn.functional.cross_entropy(logits, yt[b], weight=cw, reduction="none",
-                                               label_smoothing=float(hp.get("label_smoothing", 0.0)))
+            loss = lam * nn.functional.cross_entropy(logits, yt[b], weight=cw, reduction="none", label_smoothing=smooth)
+            if mix > 0:
+                loss = loss + (1 - lam) * nn.functional.cross_entropy(logits, yt[other], weight=cw, reduction="none",
+                                                                      label_smoothing=smooth)
             loss = (loss * wt[b]).sum() / wt[b].sum()
             opt.zero_grad()
             loss.backward()

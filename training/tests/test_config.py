@@ -10,7 +10,7 @@ from annamalai_train.config import ConfigError, HeadParams, load_config, parse_c
 
 from .conftest import TRAINING
 
-CONFIGS = ["config.json", "config.partial.json"]
+CONFIGS = ["config.json"]
 
 
 def raw(name: str = "config.json") -> dict[str, Any]:

@@ -49,6 +49,15 @@ def test_choose_prefers_loco_but_not_at_the_cost_of_unseen_speakers() -> None:
     assert choose(res, "old") == "probe"
 
 
+def test_choose_never_takes_a_recipe_deeper_than_the_budgets_allow() -> None:
+    def r(loco: float, depth: int) -> dict[str, Any]:
+        return {"loco_mean": loco, "speaker_cv": {"corpus_mean_weighted_f1": 0.78}, "recipe": {"depth": depth}}
+
+    res = {"old": r(0.30, 3), "four": r(0.40, 4), "six": r(0.45, 6)}
+    assert choose(res, "old") == "six"
+    assert choose(res, "old", max_depth=4) == "four"
+
+
 def test_familiarity_temperature_is_fitted_hotter_for_unfamiliar_clips_and_the_graph_applies_it() -> None:
     rng = np.random.default_rng(0)
     n = 4000

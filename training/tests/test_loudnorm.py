@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from annamalai_train.audio import degrade, quantize16
+from annamalai_train.audio import quantize16
+from annamalai_train.conditions import degrade
 from annamalai_train.frontend import LN_FLOOR_DBFS, LN_TARGET_DBFS, SEGMENT_SAMPLES, LogMel, LoudNorm, loud_level_dbfs
 
 

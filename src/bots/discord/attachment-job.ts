@@ -2,6 +2,7 @@ import { runJob, type Surface } from '../shared/job.ts';
 import { type AudioSource, attachmentDownload } from './attachments.ts';
 import { type DiscordContext, discordChecks } from './context.ts';
 import { PLATFORM } from './messages.ts';
+import { journalPlatform } from './shards.ts';
 
 /** What differs between analysing a voice message and analysing for a command: who, where, which reply. */
 export interface AttachmentJob {
@@ -31,7 +32,7 @@ export function analyzeAttachment(ctx: DiscordContext, job: AttachmentJob, surfa
         guildId: job.guildId,
         ...(job.declaredSize === undefined ? {} : { declaredSize: job.declaredSize }),
       }),
-      journal: { platform: PLATFORM, userId: job.requesterId, reply: job.reply },
+      journal: { platform: journalPlatform(deps.config.sharding), userId: job.requesterId, reply: job.reply },
       audio: job.audio,
       download: attachmentDownload(job.audio, {
         maxBytes: deps.analyzer.limits.maxBytes,

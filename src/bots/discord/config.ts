@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ConfigError } from '../../config.ts';
 import { splitBotSettings, withBotSettings } from '../settings.ts';
+import {
+  checkShardIds,
+  DISCORD_SHARD_IDS_KEY,
+  DISCORD_SHARDS_KEY,
+  type DiscordSharding,
+  discordSharding,
+} from './shards.ts';
 
 /**
  * The Discord bot's own settings, validated at start next to the core's (src/config.ts). Values are
@@ -39,10 +46,24 @@ const schema = withBotSettings({
   DISCORD_LISTEN_DEFAULT_S: positiveInt.default(60),
   DISCORD_LISTEN_MAX_S: positiveInt.default(300),
   RATE_LIMIT_GUILD_PER_MINUTE: positiveInt.default(30),
+  /** Gateway shards (README "Scaling out"): a count or `auto`; unset, one process holds every server. */
+  DISCORD_SHARDS: DISCORD_SHARDS_KEY,
+  /** The shards this machine runs, when they are spread over machines; unset, all of them. */
+  DISCORD_SHARD_IDS: DISCORD_SHARD_IDS_KEY,
+}).superRefine((v, ctx) => {
+  // zod runs this even when a key failed: a malformed list (still its text) is reported already.
+  if (v.DISCORD_SHARD_IDS !== undefined && !Array.isArray(v.DISCORD_SHARD_IDS)) return;
+  const problem = checkShardIds(v.DISCORD_SHARDS, v.DISCORD_SHARD_IDS);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['DISCORD_SHARD_IDS'], message: problem });
 });
 
-/** Discord's own keys, and the shared bot settings under `bot` (src/bots/settings.ts, in milliseconds). */
-export type DiscordConfig = ReturnType<typeof splitBotSettings<z.infer<typeof schema>>>;
+/**
+ * Discord's own keys, the shared bot settings under `bot` (src/bots/settings.ts, in milliseconds), and what
+ * this process is under sharding (shards.ts).
+ */
+export type DiscordConfig = ReturnType<typeof splitBotSettings<z.infer<typeof schema>>> & {
+  readonly sharding: DiscordSharding;
+};
 
 export class DiscordConfigError extends ConfigError {
   override readonly name: string = 'DiscordConfigError';
@@ -57,5 +78,9 @@ export function loadDiscordConfig(env: NodeJS.ProcessEnv = process.env): Discord
         'Set these in the environment (see README, "Discord bot").',
     );
   }
-  return splitBotSettings(parsed.data);
+  const { DISCORD_SHARDS, DISCORD_SHARD_IDS } = parsed.data;
+  return {
+    ...splitBotSettings(parsed.data),
+    sharding: discordSharding(env, DISCORD_SHARDS, DISCORD_SHARD_IDS),
+  };
 }

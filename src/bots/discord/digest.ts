@@ -48,7 +48,10 @@ export function discordDigestPoster(client: Client): DigestPoster {
   return {
     async post(config: DigestConfig, digest: Digest, signal: AbortSignal) {
       signal.throwIfAborted();
-      const channel = await client.channels.fetch(config.targetChannelId);
+      // With shards, whichever process claims a digest posts it (posting is REST, not the gateway), so the
+      // server may be another shard's and missing from this process's cache: the channel is taken as REST
+      // gives it, and Discord refuses the post if the bot may not write there.
+      const channel = await client.channels.fetch(config.targetChannelId, { allowUnknownGuild: true });
       if (!channel?.isSendable())
         throw new Error(`digest target ${config.targetChannelId} is not a channel I can post in`);
       const payload = await digestPayload(digest);

@@ -2,7 +2,7 @@ import type { ChatInputCommandInteraction } from 'discord.js';
 import { admit } from '../shared/admission.ts';
 import { onFileCommand } from './analyze-command.ts';
 import { type DiscordContext, discordChecks, ephemeral } from './context.ts';
-import { onForget, onHistory, onOptIn, onOptOut } from './privacy.ts';
+import { onBaseline, onForget, onHistory, onOptIn, onOptOut } from './privacy.ts';
 import { digestNow, settingsAnswer } from './settings.ts';
 import { voicePort } from './voice-port-impl.ts';
 
@@ -11,8 +11,9 @@ export async function onEmotion(
   ctx: DiscordContext,
   interaction: ChatInputCommandInteraction,
 ): Promise<void> {
-  if (interaction.options.getSubcommandGroup(false) === 'digest')
-    return digestNow(ctx.deps, interaction, (text) => ephemeral(interaction, text));
+  const group = interaction.options.getSubcommandGroup(false);
+  if (group === 'digest') return digestNow(ctx.deps, interaction, (text) => ephemeral(interaction, text));
+  if (group === 'baseline') return onBaseline(ctx, interaction, interaction.options.getSubcommand());
   const sub = interaction.options.getSubcommand();
   switch (sub) {
     case 'file':

@@ -7,11 +7,15 @@ import {
   MessageFlags,
 } from 'discord.js';
 import { HISTORY_SHOWN } from '../shared/history.ts';
+import { type BaselineOwner, baselineStatus, resetBaseline } from '../shared/voice-baseline.ts';
 import { type DiscordContext, ephemeral } from './context.ts';
 import { PLATFORM } from './messages.ts';
-import { historyText } from './render.ts';
+import { baselineText, historyText } from './render.ts';
 
-/** `/emotion history`, `optout`, `optin`, `forget` and the forget buttons: what is kept about a person. */
+/**
+ * `/emotion history`, `optout`, `optin`, `forget`, the forget buttons and `/emotion baseline status|reset`:
+ * what is kept about a person.
+ */
 
 export async function onHistory(
   ctx: DiscordContext,
@@ -25,8 +29,30 @@ export async function onOptOut(ctx: DiscordContext, interaction: ChatInputComman
   await ctx.deps.settings.setOptedOut(PLATFORM, interaction.user.id, true);
   return ephemeral(
     interaction,
-    'Done: I will not analyse your voice any more — not your voice messages, not through the context menu, and not in voice channels. Your past results are kept; `/emotion forget` deletes them.',
+    'Done: I will not analyse your voice any more — not your voice messages, not through the context menu, and not in voice channels. Your voice baseline is deleted; your past results are kept, and `/emotion forget` deletes them.',
   );
+}
+
+export async function onBaseline(
+  ctx: DiscordContext,
+  interaction: ChatInputCommandInteraction,
+  action: string,
+): Promise<void> {
+  const who: BaselineOwner = {
+    platform: PLATFORM,
+    workspaceId: interaction.guildId,
+    userId: interaction.user.id,
+  };
+  if (action === 'reset') {
+    const deleted = await resetBaseline(ctx.deps, who);
+    return ephemeral(
+      interaction,
+      deleted
+        ? 'Done: your voice baseline here is deleted; it starts again from your next recording.'
+        : 'There was no voice baseline of yours here.',
+    );
+  }
+  return ephemeral(interaction, baselineText(await baselineStatus(ctx.deps, who)));
 }
 
 export async function onOptIn(ctx: DiscordContext, interaction: ChatInputCommandInteraction): Promise<void> {
@@ -43,7 +69,7 @@ export async function onForget(interaction: ChatInputCommandInteraction): Promis
     new ButtonBuilder().setCustomId('forget:no').setLabel('Keep them').setStyle(ButtonStyle.Secondary),
   );
   await interaction.reply({
-    content: 'Delete **all** your stored analyses? This cannot be undone.',
+    content: 'Delete **all** your stored analyses, and your voice baseline? This cannot be undone.',
     components: [row],
     flags: MessageFlags.Ephemeral,
   });

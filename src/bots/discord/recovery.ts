@@ -62,7 +62,8 @@ export function discordRecovery(
         ? await storedPayload(stored, stored.sourceName ?? 'Voice message', model)
         : { content: RESTARTED_TEXT, embeds: [], files: [] };
       const channel = async () => {
-        const c = await client.channels.fetch(handle.channelId);
+        // After the shard count changed, the job's server may be another shard's now (not in this cache).
+        const c = await client.channels.fetch(handle.channelId, { allowUnknownGuild: true });
         if (!c?.isSendable()) throw new Error('channel not sendable');
         return c;
       };

@@ -6,6 +6,7 @@ import { ESTIMATE_NOTE } from '../../core/summary.ts';
 import { clip } from '../shared/clip.ts';
 import { mainEmotion } from '../shared/history.ts';
 import { clock, fitSegmentLines, type OkResult, overallLine, pct } from '../shared/text.ts';
+import type { BaselineStatus } from '../shared/voice-baseline.ts';
 
 /** Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const EMBED_LIMITS = {
@@ -80,3 +81,19 @@ export function historyText(rows: readonly StoredAnalysis[]): string {
 }
 
 export type { AnalysisResult };
+
+/** `/emotion baseline`: where the person's voice baseline stands, and what it keeps. */
+export function baselineText(status: BaselineStatus): string {
+  const kept =
+    'It keeps a few hundred to a thousand numbers derived from your recordings in this server (two per dimension of the model’s voice embedding; never audio), so that your recordings are judged against your own usual voice. `/emotion baseline reset` deletes it; `/emotion forget` deletes it with your results; opting out deletes it and stops it.';
+  switch (status.kind) {
+    case 'unavailable':
+      return 'This bot’s model has no voice baseline: each recording is judged on its own.';
+    case 'opted_out':
+      return 'You opted out, so no voice baseline is kept for you.';
+    case 'learning':
+      return `**Your usual voice:** ${status.recordings} of the ${status.needed} recordings needed; until then, your recordings are judged on their own.\n${kept}`;
+    case 'in_use':
+      return `**Your usual voice:** in use, from ${status.recordings} recording${status.recordings === 1 ? '' : 's'}: your recordings are compared with it.\n${kept}`;
+  }
+}

@@ -6,6 +6,7 @@ import type { DiscordConfig } from './config.ts';
 import { discordDigestPoster } from './digest.ts';
 import { discordRecovery } from './recovery.ts';
 import { Scrubber } from './scrub.ts';
+import { recoveredJournalPlatforms } from './shards.ts';
 import { createVoiceCommands } from './voice.ts';
 
 /** Logger paths holding the Discord token (the token itself is never put in a log record). */
@@ -19,8 +20,12 @@ export class DiscordLoginError extends Error {
 export async function startDiscord(
   runtime: BotRuntime,
   config: DiscordConfig,
-  logger: Logger,
+  baseLogger: Logger,
 ): Promise<RunningBot> {
+  const { sharding } = config;
+  // Every line of a shard process names its shard (the processes of a ShardingManager share one output).
+  const logger =
+    sharding.kind === 'shard' ? baseLogger.child({ shard: sharding.id, shards: sharding.count }) : baseLogger;
   const { analyzer, settings, digests, clock } = runtime;
   const scrub = new Scrubber(config.DISCORD_TOKEN);
   const bot = new DiscordBot({
@@ -38,7 +43,11 @@ export async function startDiscord(
     storageHealth: runtime.storageHealth,
   });
   // Taken before logging in: work this process accepts must never be mistaken for the last run's.
-  const unfinished = await unfinishedBeforeStart(runtime.jobs, PLATFORM, logger);
+  const unfinished = (
+    await Promise.all(
+      recoveredJournalPlatforms(sharding).map((key) => unfinishedBeforeStart(runtime.jobs, key, logger)),
+    )
+  ).flat();
   const scheduler = digestScheduler(runtime, PLATFORM, discordDigestPoster(bot.client), logger);
   try {
     await bot.start();

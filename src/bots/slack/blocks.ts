@@ -6,6 +6,7 @@ import { clip } from '../shared/clip.ts';
 import { mainEmotion } from '../shared/history.ts';
 import { NOT_SAVED_LINE } from '../shared/not-saved.ts';
 import { BAND_EMOJI, fitSegmentLines, overallLine, pct, SILENCE_EMOJI } from '../shared/text.ts';
+import type { BaselineStatus } from '../shared/voice-baseline.ts';
 
 type KnownBlock = types.KnownBlock;
 
@@ -155,6 +156,10 @@ export function historyMessage(analyses: readonly StoredAnalysis[]): RenderedMes
   };
 }
 
+/** What the voice baseline keeps, why, and how to see and delete it (help, Home, /emotion baseline). */
+export const BASELINE_PRIVACY =
+  'Voice baseline: when the model supports it, I keep a few hundred to a thousand numbers per person and workspace (two per dimension of the model’s voice embedding), derived from your analysed clips (never audio), so that your clips can be judged against your own usual voice. `/emotion baseline` shows it, `/emotion baseline reset` and `/emotion forget` delete it, and opting out deletes it and stops it.';
+
 export const HELP_TEXT = [
   '*Annamalai* hears emotions in speech, 5 seconds at a time.',
   '• Send me an audio clip in a DM, or post one in a channel where auto-analysis is on: I reply in the thread.',
@@ -162,18 +167,36 @@ export const HELP_TEXT = [
   '• `/emotion`: analyse the most recent audio in this channel.',
   '• `/emotion history`: your last analyses (only you see them).',
   '• `/emotion optout` / `/emotion optin`: stop or allow analysis of your voice.',
-  '• `/emotion forget`: delete every stored result of your voice.',
+  '• `/emotion forget`: delete every stored result of your voice (and your voice baseline).',
+  '• `/emotion baseline`: your usual voice, the baseline your clips are compared with once it has enough of them; `/emotion baseline reset` deletes it.',
   '• `/emotion settings`: auto-analysis channels, digest channel, retention (workspace admins and owners).',
   '• `/emotion settings digest on|off|to #channel|schedule daily|weekly|<cron>|timezone <IANA zone>|empty line|nothing`: this channel’s mood digest (admins and owners).',
   '• `/emotion digest now`: a preview of this channel’s mood digest (only you see it).',
   `_${ESTIMATE_NOTE} No audio is ever stored, only results._`,
+  `_${BASELINE_PRIVACY}_`,
 ].join('\n');
+
+/** `/emotion baseline` and the App Home: where the person's voice baseline stands. */
+export function baselineText(status: BaselineStatus): string {
+  switch (status.kind) {
+    case 'unavailable':
+      return 'This app’s model has no voice baseline: each clip is judged on its own.';
+    case 'opted_out':
+      return 'You opted out, so no voice baseline is kept for you.';
+    case 'learning':
+      return `*Your usual voice:* ${status.recordings} of the ${status.needed} clips needed; until then, your clips are judged on their own.`;
+    case 'in_use':
+      return `*Your usual voice:* in use, from ${status.recordings} clip${status.recordings === 1 ? '' : 's'}: your clips are compared with it.`;
+  }
+}
 
 export function forgetConfirmMessage(): RenderedMessage {
   return {
     text: 'Delete every stored result of your voice?',
     blocks: [
-      section('Delete *every* stored analysis of your voice in this workspace? This cannot be undone.'),
+      section(
+        'Delete *every* stored analysis of your voice in this workspace, and your voice baseline? This cannot be undone.',
+      ),
       {
         type: 'actions',
         elements: [

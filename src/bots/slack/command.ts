@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { HISTORY_SHOWN } from '../shared/history.ts';
-import { forgetConfirmMessage, HELP_TEXT, historyMessage } from './blocks.ts';
+import { baselineStatus, resetBaseline } from '../shared/voice-baseline.ts';
+import { baselineText, forgetConfirmMessage, HELP_TEXT, historyMessage } from './blocks.ts';
 import { analyzeLatestInChannel } from './clip-events.ts';
 import type { SlackContext } from './context.ts';
 import { redactTokens } from './log.ts';
@@ -9,7 +10,7 @@ import { settingsCommands } from './settings-command.ts';
 
 export const COMMAND = '/emotion';
 
-/** `/emotion [help|history|optout|optin|forget|settings …|digest now]`: one case per subcommand. */
+/** `/emotion [help|history|optout|optin|forget|baseline [reset]|settings …|digest now]`: one case per subcommand. */
 export function registerCommand(app: App, ctx: SlackContext): void {
   const { settings, analyzer } = ctx.deps;
   const { digestPreview, settingsCommand } = settingsCommands({
@@ -40,7 +41,7 @@ export function registerCommand(app: App, ctx: SlackContext): void {
         const changed = await settings.setOptedOut(PLATFORM, user, true);
         return ephemeral(
           changed
-            ? 'Done: I will not analyse recordings of your voice. Results already stored are kept until you use `/emotion forget`.'
+            ? 'Done: I will not analyse recordings of your voice, and your voice baseline is deleted. Results already stored are kept until you use `/emotion forget`.'
             : 'You had already opted out.',
         );
       }
@@ -51,6 +52,21 @@ export function registerCommand(app: App, ctx: SlackContext): void {
       case 'forget': {
         const view = forgetConfirmMessage();
         return ack({ response_type: 'ephemeral', text: view.text, blocks: view.blocks });
+      }
+      case 'baseline': {
+        const who = { platform: PLATFORM, workspaceId: teamId, userId: user };
+        const action = (args[0] ?? 'status').toLowerCase();
+        if (action === 'reset')
+          return ephemeral(
+            (await resetBaseline(ctx.deps, who))
+              ? 'Done: your voice baseline in this workspace is deleted; it starts again from your next clip.'
+              : 'There was no voice baseline of yours in this workspace.',
+          );
+        if (action !== 'status')
+          return ephemeral(
+            'Use `/emotion baseline` to see your voice baseline, `/emotion baseline reset` to delete it.',
+          );
+        return ephemeral(baselineText(await baselineStatus(ctx.deps, who)));
       }
       case 'settings':
         await ack();

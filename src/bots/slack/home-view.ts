@@ -1,13 +1,16 @@
 import type { types } from '@slack/bolt';
 import type { StoredAnalysis } from '../../core/records.ts';
 import { ESTIMATE_NOTE } from '../../core/summary.ts';
-import { context, HELP_TEXT, historyLine, LIMITS, packLines, section } from './blocks.ts';
+import type { BaselineStatus } from '../shared/voice-baseline.ts';
+import { baselineText, context, HELP_TEXT, historyLine, LIMITS, packLines, section } from './blocks.ts';
 
 type KnownBlock = types.KnownBlock;
 
 export interface HomeView {
   readonly optedOut: boolean;
   readonly history: readonly StoredAnalysis[];
+  /** The person's voice baseline in this workspace (issue 21). */
+  readonly baseline: BaselineStatus;
   readonly status?: string | undefined;
 }
 
@@ -43,7 +46,7 @@ export function homeView(view: HomeView): { type: 'home'; blocks: KnownBlock[] }
             title: { type: 'plain_text', text: 'Forget your results?' },
             text: {
               type: 'mrkdwn',
-              text: 'Every stored analysis of your voice in this workspace is deleted. This cannot be undone.',
+              text: 'Every stored analysis of your voice in this workspace is deleted, and your voice baseline. This cannot be undone.',
             },
             confirm: { type: 'plain_text', text: 'Delete' },
             deny: { type: 'plain_text', text: 'Cancel' },
@@ -53,6 +56,21 @@ export function homeView(view: HomeView): { type: 'home'; blocks: KnownBlock[] }
       ],
     },
     ...(view.status ? [context([view.status])] : []),
+    section(baselineText(view.baseline)),
+    ...(view.baseline.kind === 'learning' || view.baseline.kind === 'in_use'
+      ? [
+          {
+            type: 'actions' as const,
+            elements: [
+              {
+                type: 'button' as const,
+                action_id: 'home_baseline_reset',
+                text: { type: 'plain_text' as const, text: 'Reset my voice baseline' },
+              },
+            ],
+          },
+        ]
+      : []),
     { type: 'divider' },
     section('*Your recent analyses*'),
     ...(view.history.length

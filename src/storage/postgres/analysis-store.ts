@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnalysisStore, TimeRange } from '../../core/ports.ts';
 import type { AnalysisRecord, StoredAnalysis } from '../../core/records.ts';
+import { DELETE_USER_BASELINES } from '../baseline-sql.ts';
 import {
   analysisValues,
   type Row,
@@ -10,6 +11,7 @@ import {
   toAnalysis,
 } from '../rows.ts';
 import * as sql from '../statements.ts';
+import { lockUser } from './baseline-store.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 
 /** Results in Postgres: the analyses and segments tables of migration 1 (../rows.ts maps them). */
@@ -69,11 +71,16 @@ export class PgAnalysisStore implements AnalysisStore {
   }
 
   async deleteUser(platform: string, userId: string): Promise<number> {
-    const { rowCount } = await this.#db.query('DELETE FROM analyses WHERE platform = $1 AND user_id = $2', [
-      platform,
-      userId,
-    ]);
-    return rowCount;
+    // Forget deletes the person's voice baselines too, in the same transaction.
+    return this.#db.transaction(async (tx) => {
+      await lockUser(tx, platform, userId);
+      await tx.query(DELETE_USER_BASELINES, [platform, userId]);
+      const { rowCount } = await tx.query('DELETE FROM analyses WHERE platform = $1 AND user_id = $2', [
+        platform,
+        userId,
+      ]);
+      return rowCount;
+    });
   }
 
   async purgeOlderThan(before: Date): Promise<number> {

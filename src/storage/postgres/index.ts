@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.ts';
 import type { OpenedStorage } from '../storage.ts';
 import { PgAnalysisStore } from './analysis-store.ts';
+import { PgBaselineStore } from './baseline-store.ts';
 import { PgDatabase, type PgDatabaseOptions } from './database.ts';
 import { PgDigestStore } from './digest-store.ts';
 import { PgDeliveryLedger, PgJobJournal } from './durable-work.ts';
@@ -21,6 +22,7 @@ export async function openPostgresStorage(
     schemaVersion: db.schemaVersion,
     results: new PgAnalysisStore(db),
     settings: new PgSettingsStore(db),
+    baselines: new PgBaselineStore(db),
     digests: new PgDigestStore(db),
     jobs: new PgJobJournal(db, owner),
     deliveries: new PgDeliveryLedger(db),

@@ -1,6 +1,8 @@
 import type { SettingsStore, WorkspaceSettings, WorkspaceSettingsPatch } from '../../core/ports.ts';
+import { DELETE_USER_BASELINES } from '../baseline-sql.ts';
 import { toRetention, toWorkspace } from '../rows.ts';
 import * as sql from '../statements.ts';
+import { lockUser } from './baseline-store.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 
 /** Bot settings and opt-outs in Postgres (tables of migration 2). */
@@ -56,10 +58,13 @@ export class PgSettingsStore implements SettingsStore {
   }
 
   async setOptedOut(platform: string, userId: string, optedOut: boolean): Promise<boolean> {
-    const { rowCount } = optedOut
-      ? await this.#db.query(sql.OPT_OUT, [platform, userId, Date.now()])
-      : await this.#db.query(sql.OPT_IN, [platform, userId]);
-    return rowCount > 0;
+    if (!optedOut) return (await this.#db.query(sql.OPT_IN, [platform, userId])).rowCount > 0;
+    // Never kept for someone who opted out: their voice baselines go with the opt-out.
+    return this.#db.transaction(async (tx) => {
+      await lockUser(tx, platform, userId);
+      await tx.query(DELETE_USER_BASELINES, [platform, userId]);
+      return (await tx.query(sql.OPT_OUT, [platform, userId, Date.now()])).rowCount > 0;
+    });
   }
 
   /** The stores share the process's pool: closing it is the owner's (see ../open.ts). */

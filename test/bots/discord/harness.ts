@@ -141,7 +141,7 @@ export async function startBot(
 export const EPHEMERAL = 64;
 
 /** The first ephemeral answer to an interaction (a direct reply, callback type 4, or a follow-up): its message data. */
-export async function ephemeralReply(r: Running, token: string): Promise<Any> {
+export async function ephemeralReply(r: Pick<Running, 'fake'>, token: string): Promise<Any> {
   const q = await r.fake.waitFor(
     () =>
       r.fake

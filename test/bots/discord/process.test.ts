@@ -71,9 +71,12 @@ describe('npm start / npm run deploy-commands (real processes)', () => {
         'optout',
         'optin',
         'forget',
+        'baseline',
         'settings',
         'digest',
       ]);
+      const baseline = emotion.options.find((o: Any) => o.name === 'baseline') as Any;
+      expect(baseline.options.map((o: Any) => o.name)).toEqual(['status', 'reset']);
     } finally {
       await fake.close();
     }

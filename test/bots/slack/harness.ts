@@ -9,6 +9,7 @@ import { loadSlackConfig, type SlackConfig } from '../../../src/bots/slack/confi
 import type { AnalysisStore, Clock, EmotionClassifier } from '../../../src/core/ports.ts';
 import { createOnnxClassifier } from '../../../src/inference/index.ts';
 import { createLogger } from '../../../src/log.ts';
+import { SqliteBaselineStore } from '../../../src/storage/baseline-store.ts';
 import { SqliteDigestStore } from '../../../src/storage/digest-store.ts';
 import { SqliteSettingsStore } from '../../../src/storage/settings-store.ts';
 import { SqliteStore } from '../../../src/storage/sqlite-store.ts';
@@ -55,6 +56,8 @@ export interface Harness {
   readonly dbPath: string;
   /** The digest store, when started with `digestClock`. */
   readonly digests: SqliteDigestStore | undefined;
+  /** The voice-baseline store, when started with `baselines`. */
+  readonly baselines: SqliteBaselineStore | undefined;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,8 @@ export interface HarnessOptions {
   readonly analysisStore?: (store: SqliteStore) => AnalysisStore;
   /** How long the results store waits for another connection's lock (default: the store's 30 s). */
   readonly lockWaitMs?: number;
+  /** Keep voice baselines (in the same SQLite file), as the bots' runtime does. */
+  readonly baselines?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -83,6 +88,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const settings = new SqliteSettingsStore({ path: dbPath });
   const digests = options.digestClock ? new SqliteDigestStore({ path: dbPath }) : undefined;
+  const baselines = options.baselines ? new SqliteBaselineStore({ path: dbPath }) : undefined;
   const logs = new LogSink();
   const logger = createLogger('debug', logs);
   const config = loadSlackConfig({
@@ -99,6 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       classifier: options.classifier ?? (await sharedClassifier()),
       limits: { maxBytes: options.maxBytes ?? 25 * 1024 * 1024, maxDurationSeconds: 600, timeoutMs: 60_000 },
       store: options.analysisStore?.(store) ?? store,
+      ...(baselines && { baselines }),
     },
     settings,
     logger,
@@ -118,12 +125,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     dbPath,
     digests,
+    baselines,
     async close() {
       await bot.stop(1_000);
       await fake.close();
       await store.close();
       await settings.close();
       await digests?.close();
+      await baselines?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

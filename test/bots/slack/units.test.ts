@@ -99,7 +99,8 @@ describe('Slack Block Kit rendering', () => {
       outcome: { status: 'ok', segments: segments(12) },
     }));
     check(
-      homeView({ optedOut: false, history: stored }).blocks as unknown as Record<string, unknown>[],
+      homeView({ optedOut: false, history: stored, baseline: { kind: 'in_use', recordings: 14 } })
+        .blocks as unknown as Record<string, unknown>[],
       LIMITS.homeBlocks,
     );
   });

@@ -8,6 +8,9 @@ import { type WebSocket, WebSocketServer } from 'ws';
  * info, interaction callbacks, webhook edits and follow-ups, channel messages with multipart file
  * uploads), a gateway WebSocket (hello, identify → READY + GUILD_CREATE, heartbeat ACK, dispatches,
  * resume with replay) and a CDN serving registered files. Every REST call is recorded for assertions.
+ * Sharded like the real one: a connection identifying as shard [id, count] is told of, and receives the
+ * events of, only the servers with (server id >> 22) % count === id; DMs go to shard 0; /gateway/bot
+ * recommends `recommendedShards`.
  * Like the real one, it strips attachments from server messages that do not mention the bot unless the
  * bot identified with the Message Content intent.
  */
@@ -42,6 +45,8 @@ export interface RecordedRequest {
   readonly authorization: string | undefined;
   /** The status the fake answered. */
   status: number;
+  /** The body it answered with (a posted message: the message, with the id it got). */
+  response?: unknown;
 }
 
 export interface FakeUser {
@@ -61,12 +66,38 @@ export interface FakeAttachmentSpec {
 
 type Json = Record<string, unknown>;
 
+/** A server of the fake: one text and one voice channel. */
+export interface FakeGuild {
+  readonly id: string;
+  readonly textChannelId: string;
+  readonly voiceChannelId: string;
+}
+
+/** Discord's rule: the shard that receives a server's events. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** One gateway session: a connection that identified as a shard, its sequence and what it was sent. */
+interface Session {
+  socket: WebSocket | undefined;
+  readonly id: string;
+  readonly shard: number;
+  seq: number;
+  /** Every dispatch of the session, for replay on resume. */
+  readonly sent: { s: number; payload: Json }[];
+}
+
 export class FakeDiscord extends EventEmitter {
   readonly botUser: FakeUser = { id: snowflake(), username: 'Annamalai', bot: true };
   readonly applicationId = snowflake();
   readonly guildId = snowflake();
   readonly textChannelId = snowflake();
   readonly voiceChannelId = snowflake();
+  /** Every server, the default one (guildId, textChannelId, voiceChannelId) first. */
+  readonly guilds: FakeGuild[] = [
+    { id: this.guildId, textChannelId: this.textChannelId, voiceChannelId: this.voiceChannelId },
+  ];
   readonly requests: RecordedRequest[] = [];
   readonly gatewaySends: Json[] = [];
   readonly users = new Map<string, FakeUser>();
@@ -82,20 +113,28 @@ export class FakeDiscord extends EventEmitter {
     [];
   readonly #server: Server;
   readonly #wss: WebSocketServer;
-  #socket: WebSocket | undefined;
-  #seq = 0;
-  #sessionId = '';
-  /** Every dispatch of the session, for replay on resume. */
-  #sent: { s: number; payload: Json }[] = [];
+  /** The live session of each shard id. */
+  readonly #sessions = new Map<number, Session>();
+  /** The shard count of the last IDENTIFY (1 before any). */
+  #shardCount = 1;
   #port = 0;
   #cdnGate: Promise<void> | undefined;
   identifyIntents = -1;
   identifies = 0;
   resumes = 0;
   voiceStates: Json[] = [];
+  /** The shard whose connection sent each of `voiceStates` (the bot joins a server's voice over its shard). */
+  readonly voiceStateShards: (number | undefined)[] = [];
+  /** The `shard` field of every IDENTIFY ([id, count]; [0, 1] when absent). */
+  readonly identifiedShards: [number, number][] = [];
+  /** Which shard each dispatch went to, in order, and whether that shard was connected then. */
+  readonly dispatched: { readonly t: string; readonly shard: number; readonly delivered: boolean }[] = [];
+  /** What GET /gateway/bot recommends. */
+  readonly recommendedShards: number;
 
-  constructor() {
+  constructor(options: { readonly recommendedShards?: number } = {}) {
     super();
+    this.recommendedShards = options.recommendedShards ?? 1;
     this.#server = createServer((req, res) => {
       void this.#handle(req, res).catch((error) => {
         res.statusCode = 500;
@@ -129,6 +168,16 @@ export class FakeDiscord extends EventEmitter {
     this.#wss.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** A new server; on shard `on.id` of `on.count` when given. */
+  addGuild(on?: { readonly id: number; readonly count: number }): FakeGuild {
+    const now = Date.now();
+    // A snowflake's bits above 22 are its milliseconds since the Discord epoch: pick the millisecond.
+    const at = on ? now - Number((BigInt(now) - DISCORD_EPOCH - BigInt(on.id)) % BigInt(on.count)) : now;
+    const guild = { id: snowflake(at), textChannelId: snowflake(), voiceChannelId: snowflake() };
+    this.guilds.push(guild);
+    return guild;
   }
 
   user(username: string): FakeUser {
@@ -187,19 +236,29 @@ export class FakeDiscord extends EventEmitter {
     });
   }
 
-  /** Closes the gateway socket with a resumable code; the client resumes and gets what it missed. */
+  /** Closes every gateway socket with a resumable code; the client resumes and gets what it missed. */
   dropGateway(code = 4000): void {
-    this.#socket?.close(code, 'fake drop');
-    this.#socket = undefined;
+    for (const session of this.#sessions.values()) {
+      session.socket?.close(code, 'fake drop');
+      session.socket = undefined;
+    }
   }
 
   // ---- dispatches ----
 
+  /** To the shard of the event's server (DMs and events without a server: shard 0). */
   dispatch(t: string, d: Json): void {
-    const s = ++this.#seq;
+    const shard = typeof d.guild_id === 'string' ? shardOf(d.guild_id, this.#shardCount) : 0;
+    const session = this.#sessions.get(shard);
+    this.dispatched.push({ t, shard, delivered: session?.socket !== undefined });
+    if (session) this.#send(session, t, d);
+  }
+
+  #send(session: Session, t: string, d: Json): void {
+    const s = ++session.seq;
     const payload = { op: 0, t, s, d };
-    this.#sent.push({ s, payload });
-    this.#socket?.send(JSON.stringify(payload));
+    session.sent.push({ s, payload });
+    session.socket?.send(JSON.stringify(payload));
   }
 
   member(user: FakeUser, admin = false): Json {
@@ -222,15 +281,18 @@ export class FakeDiscord extends EventEmitter {
     attachments?: Json[];
     voice?: boolean;
     mentionsBot?: boolean;
+    /** The server it is posted in (its text channel unless `channelId`); default the default server. */
+    in?: FakeGuild;
   }): Json {
     const guild = options.guild ?? true;
+    const server = options.in ?? this.guilds[0];
     return {
       id: snowflake(),
       type: 0,
-      channel_id: options.channelId ?? this.textChannelId,
+      channel_id: options.channelId ?? server?.textChannelId,
       // Discord adds the channel type to MESSAGE_CREATE; discord.js needs it to build an uncached DM channel.
       channel_type: guild ? 0 : 1,
-      ...(guild ? { guild_id: this.guildId, member: this.member(options.author) } : {}),
+      ...(guild ? { guild_id: server?.id, member: this.member(options.author) } : {}),
       author: userJson(options.author),
       content: options.content ?? '',
       timestamp: new Date().toISOString(),
@@ -272,11 +334,14 @@ export class FakeDiscord extends EventEmitter {
     message?: Json;
     /** When Discord created it (its id encodes it): lets tests age the 15-minute interaction token. */
     createdAt?: number;
+    /** The server it comes from (its text channel); default the default server. */
+    in?: FakeGuild;
   }): { id: string; token: string; payload: Json } {
     const id = snowflake(options.createdAt);
     const token = `itoken-${id}`;
     const guild = options.guild ?? true;
-    const channelId = guild ? this.textChannelId : this.dmChannel(options.user);
+    const server = options.in ?? (this.guilds[0] as FakeGuild);
+    const channelId = guild ? server.textChannelId : this.dmChannel(options.user);
     const payload: Json = {
       id,
       application_id: this.applicationId,
@@ -289,7 +354,7 @@ export class FakeDiscord extends EventEmitter {
         ? {
             id: channelId,
             type: 0,
-            guild_id: this.guildId,
+            guild_id: server.id,
             name: 'general',
             permission_overwrites: [],
             position: 0,
@@ -297,7 +362,7 @@ export class FakeDiscord extends EventEmitter {
         : { id: channelId, type: 1, recipients: [userJson(options.user)] },
       ...(guild
         ? {
-            guild_id: this.guildId,
+            guild_id: server.id,
             guild_locale: 'en-US',
             member: this.member(options.user, options.admin ?? false),
           }
@@ -306,7 +371,7 @@ export class FakeDiscord extends EventEmitter {
       app_permissions: String(BASE_PERMISSIONS | (1n << 15n)),
       locale: 'en-US',
       entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
+      authorizing_integration_owners: { '0': server.id },
       context: guild ? 0 : 1,
       attachment_size_limit: 10 * 1024 * 1024,
     };
@@ -319,10 +384,11 @@ export class FakeDiscord extends EventEmitter {
     user: FakeUser,
     sub: string,
     options: Json[] = [],
-    extra: { admin?: boolean; guild?: boolean; resolved?: Json; createdAt?: number } = {},
+    extra: { admin?: boolean; guild?: boolean; resolved?: Json; createdAt?: number; in?: FakeGuild } = {},
   ) {
     return this.interaction({
       user,
+      ...(extra.in !== undefined ? { in: extra.in } : {}),
       ...(extra.createdAt !== undefined ? { createdAt: extra.createdAt } : {}),
       ...(extra.admin !== undefined ? { admin: extra.admin } : {}),
       ...(extra.guild !== undefined ? { guild: extra.guild } : {}),
@@ -398,8 +464,10 @@ export class FakeDiscord extends EventEmitter {
   // ---- gateway ----
 
   #onSocket(ws: WebSocket): void {
-    this.#socket?.terminate();
-    this.#socket = ws;
+    let session: Session | undefined;
+    ws.on('close', () => {
+      if (session?.socket === ws) session.socket = undefined;
+    });
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
     ws.on('message', (raw) => {
       const payload = JSON.parse(String(raw)) as { op: number; d: Json };
@@ -408,31 +476,44 @@ export class FakeDiscord extends EventEmitter {
         case 1:
           ws.send(JSON.stringify({ op: 11 }));
           break;
-        case 2:
+        case 2: {
           this.identifies++;
           this.identifyIntents = Number(payload.d.intents);
-          this.#sessionId = `session-${snowflake()}`;
-          this.#sent = [];
-          this.dispatch('READY', {
+          const [id, count] = Array.isArray(payload.d.shard) ? payload.d.shard.map(Number) : [0, 1];
+          const shard: [number, number] = [id ?? 0, count ?? 1];
+          this.identifiedShards.push(shard);
+          this.#shardCount = shard[1];
+          // A new session of this shard replaces the old one, as on Discord.
+          const old = this.#sessions.get(shard[0]);
+          if (old?.socket && old.socket !== ws) old.socket.terminate();
+          session = { socket: ws, id: `session-${snowflake()}`, shard: shard[0], seq: 0, sent: [] };
+          this.#sessions.set(shard[0], session);
+          const mine = this.guilds.filter((g) => shardOf(g.id, shard[1]) === shard[0]);
+          this.#send(session, 'READY', {
             v: 10,
             user: userJson(this.botUser),
-            guilds: [{ id: this.guildId, unavailable: true }],
-            session_id: this.#sessionId,
+            guilds: mine.map((g) => ({ id: g.id, unavailable: true })),
+            session_id: session.id,
             resume_gateway_url: `ws://127.0.0.1:${this.#port}/gateway`,
-            shard: [0, 1],
+            shard,
             application: { id: this.applicationId, flags: 0 },
           });
-          this.dispatch('GUILD_CREATE', this.#guild());
+          for (const guild of mine) this.#send(session, 'GUILD_CREATE', this.#guild(guild));
           break;
+        }
         case 6: {
           this.resumes++;
-          if (payload.d.session_id !== this.#sessionId) {
+          const found = [...this.#sessions.values()].find((x) => x.id === payload.d.session_id);
+          if (!found) {
             ws.send(JSON.stringify({ op: 9, d: false }));
             break;
           }
+          if (found.socket && found.socket !== ws) found.socket.terminate();
+          found.socket = ws;
+          session = found;
           const after = Number(payload.d.seq);
-          for (const { s, payload: p } of this.#sent) if (s > after) ws.send(JSON.stringify(p));
-          const s = ++this.#seq;
+          for (const { s, payload: p } of found.sent) if (s > after) ws.send(JSON.stringify(p));
+          const s = ++found.seq;
           const resumed = { op: 0, t: 'RESUMED', s, d: {} };
           ws.send(JSON.stringify(resumed));
           this.emit('resumed');
@@ -440,6 +521,7 @@ export class FakeDiscord extends EventEmitter {
         }
         case 4:
           this.voiceStates.push(payload.d);
+          this.voiceStateShards.push(session?.shard);
           this.emit('voice-state', payload.d);
           break;
         default:
@@ -448,9 +530,9 @@ export class FakeDiscord extends EventEmitter {
     });
   }
 
-  #guild(): Json {
+  #guild(guild: FakeGuild): Json {
     return {
-      id: this.guildId,
+      id: guild.id,
       name: 'Fake Guild',
       icon: null,
       owner_id: snowflake(),
@@ -470,7 +552,7 @@ export class FakeDiscord extends EventEmitter {
       joined_at: new Date(0).toISOString(),
       roles: [
         {
-          id: this.guildId,
+          id: guild.id,
           name: '@everyone',
           permissions: String(BASE_PERMISSIONS),
           position: 0,
@@ -484,9 +566,9 @@ export class FakeDiscord extends EventEmitter {
       emojis: [],
       stickers: [],
       channels: [
-        { id: this.textChannelId, type: 0, name: 'general', position: 0, permission_overwrites: [] },
+        { id: guild.textChannelId, type: 0, name: 'general', position: 0, permission_overwrites: [] },
         {
-          id: this.voiceChannelId,
+          id: guild.voiceChannelId,
           type: 2,
           name: 'Voice',
           position: 1,
@@ -568,6 +650,7 @@ export class FakeDiscord extends EventEmitter {
     }
     const answer = this.#route(method, url.pathname, json, files);
     record.status = answer.status;
+    record.response = answer.body;
     if (answer.status === 204) {
       res.writeHead(204);
       res.end();
@@ -591,7 +674,7 @@ export class FakeDiscord extends EventEmitter {
         status: 200,
         body: {
           url: `ws://127.0.0.1:${this.#port}/gateway`,
-          shards: 1,
+          shards: this.recommendedShards,
           session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
         },
       };
@@ -637,13 +720,14 @@ export class FakeDiscord extends EventEmitter {
     }
     if (method === 'GET' && chan) {
       const id = chan[1] as string;
-      if (id === this.textChannelId || id === this.voiceChannelId)
+      const guild = this.guilds.find((g) => id === g.textChannelId || id === g.voiceChannelId);
+      if (guild)
         return {
           status: 200,
           body: {
             id,
-            type: id === this.textChannelId ? 0 : 2,
-            guild_id: this.guildId,
+            type: id === guild.textChannelId ? 0 : 2,
+            guild_id: guild.id,
             name: 'general',
             permission_overwrites: [],
             position: 0,
