@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import onnx
+import scipy.linalg
 import torch
 from torch import nn
 
@@ -34,7 +35,8 @@ from .loco import Recipe, clip_weights, fit_recipe, recipe_from
 from .models import MLPHead, WhisperHead
 from .train import Feats, bank_from, fit_classifier, logits_of, predict_labels
 
-NORMALISE = ("mean", "mean_and_scale")
+NORMALISE = ("mean", "mean_and_scale")  # what the runtime contract implements
+VOICE_RANK = 32
 # mean with k=0 is the unshrunk per-speaker mean (the trap the issue describes), kept as the reference;
 # mean_and_scale needs k > 0: with one recording the runtime's variance is 0 and sigma would be 1e-3
 CANDIDATES: tuple[tuple[str, float], ...] = (("mean", 0.0), ("mean", 5.0), ("mean", 20.0), ("mean", 50.0),
@@ -65,10 +67,14 @@ class Rule:
 class GlobalStats:
     mean: np.ndarray  # [D] float32
     std: np.ndarray  # [D] float32
+    voice: np.ndarray | None = None  # [D, VOICE_RANK] orthonormal, in standardised space (the "voice" rule only)
 
     @staticmethod
-    def fit(e: np.ndarray) -> GlobalStats:
-        return GlobalStats(e.mean(0).astype(np.float32), np.maximum(e.std(0), 1e-4).astype(np.float32))
+    def fit(e: np.ndarray, y: np.ndarray | None = None, speaker: np.ndarray | None = None) -> GlobalStats:
+        g = GlobalStats(e.mean(0).astype(np.float32), np.maximum(e.std(0), 1e-4).astype(np.float32))
+        if y is None or speaker is None:
+            return g
+        return GlobalStats(g.mean, g.std, voice_basis((e - g.mean) / g.std, y, speaker))
 
     def to_bytes(self) -> bytes:
         """baseline-stats.f32: little-endian float32 global_mean[D] then global_std[D]."""
@@ -92,12 +98,38 @@ class UserStats:
         return UserStats(n, m, v)
 
 
+def voice_basis(a: np.ndarray, y: np.ndarray, speaker: np.ndarray, reg: float = 0.1) -> np.ndarray:
+    """[D, VOICE_RANK]: the directions along which speakers differ most relative to how emotions differ within a
+    speaker (generalised eigenvectors of the between-speaker scatter of emotion-balanced speaker means against the
+    within-speaker scatter of emotion means), orthonormalised. a: standardised embeddings."""
+    cells: dict[tuple[str, int], list[int]] = {}
+    for i, (s, c) in enumerate(zip(speaker.tolist(), y.tolist(), strict=True)):
+        cells.setdefault((s, c), []).append(i)
+    spk_means, emo_dev = [], []
+    for s in np.unique(speaker):
+        ms = np.stack([a[idx].mean(0) for (s2, _), idx in cells.items() if s2 == s])
+        spk_means.append(ms.mean(0))  # every emotion the speaker has, equally
+        emo_dev.append(ms - ms.mean(0))
+    v = np.stack(spk_means) - np.mean(spk_means, 0)
+    d = np.concatenate(emo_dev)
+    s_spk, s_emo = v.T @ v / len(v), d.T @ d / max(len(d), 1)
+    s_emo += reg * np.trace(s_emo) / len(s_emo) * np.eye(len(s_emo))
+    _, vecs = scipy.linalg.eigh(s_spk, s_emo)
+    q, _ = np.linalg.qr(vecs[:, ::-1][:, :VOICE_RANK])
+    return q.astype(np.float32)
+
+
 def normalise(e: np.ndarray, u: UserStats, g: GlobalStats, rule: Rule) -> np.ndarray:
-    """The runtime's formulas (baseline-interface.md), each row of e with its own user's statistics."""
+    """The runtime's formulas (baseline-interface.md), each row of e with its own user's statistics; "voice" (not in
+    the contract yet) removes only the user's offset along the voice directions."""
     lam = (u.n / (u.n + rule.k))[:, None] if rule.k > 0 else np.ones((len(e), 1), np.float32)
     mu = lam * u.mean + (1 - lam) * g.mean
     if rule.normalise == "mean":
         return ((e - mu) / g.std).astype(np.float32)
+    if rule.normalise == "voice":
+        assert g.voice is not None, "voice rule without a voice basis"
+        off = (mu - g.mean) / g.std
+        return ((e - g.mean) / g.std - (off @ g.voice) @ g.voice.T).astype(np.float32)
     if rule.normalise != "mean_and_scale":
         raise ValueError(f"unknown normalisation {rule.normalise!r}")
     sig2 = lam * u.var + (1 - lam) * g.std**2
@@ -261,7 +293,8 @@ def fit_rules(main: Main, bank: Feats, train_clips: np.ndarray, conds: tuple[str
     e_clean = main.embed(clean_rows)
     clean = np.zeros((len(y), e_clean.shape[1]), np.float32)
     clean[train_clips] = e_clean
-    g = GlobalStats.fit(e_clean)
+    g = GlobalStats.fit(e_clean, y[train_clips], speaker[train_clips]) if any(
+        r.normalise == "voice" for r in rules) else GlobalStats.fit(e_clean)
     rows = bank.rows(train_clips, conds)
     _, inv, cnt = np.unique(speaker[train_clips], return_inverse=True, return_counts=True)
     rows = rows[np.isin(bank.clip[rows], train_clips[cnt[inv] >= 2])]  # a speaker's only clip has no earlier one
@@ -281,6 +314,8 @@ def choose(table: dict[str, Any]) -> dict[str, Any]:
     at the largest k; if no rule qualifies, no baseline."""
     per: dict[str, Any] = {}
     for r, t in table.items():
+        if rule_named(r).normalise not in NORMALISE:  # measured, but the runtime cannot apply it
+            continue
         ok = [all(t["varied"][str(k)]["all"]["delta"] > 0 and all(
             t[m][str(k)]["all"]["delta"] >= -MAX_SKEWED_DROP for m in SKEWED if str(k) in t.get(m, {}))
             for k in EVAL_KS if k >= k0) for k0 in EVAL_KS]
@@ -292,7 +327,7 @@ def choose(table: dict[str, Any]) -> dict[str, Any]:
                       t[m][str(k)]["all"]["delta"] for m in SKEWED for k in EVAL_KS if k >= n_min and str(k) in t.get(m, {}))
                       if n_min is not None and any(str(k) in t.get(m, {}) for m in SKEWED for k in EVAL_KS if k >= n_min)
                       else None}
-    order = list(table)
+    order = list(per)
     for limit, key in ((TARGET_K, "varied_gain_at_target"), (EVAL_KS[-1], "varied_gain_at_max_k")):
         ok_rules = [r for r in order if per[r]["min_recordings"] is not None and per[r]["min_recordings"] <= limit]
         if ok_rules:
@@ -303,7 +338,8 @@ def choose(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def rule_named(name: str) -> Rule:
-    return next(Rule(n, k) for n, k in CANDIDATES if Rule(n, k).name == name)
+    n, k = name.split(", k=")
+    return Rule(n, float(k))
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
@@ -342,10 +378,11 @@ class StudyData:
 
 
 def run_study(d: StudyData, bank: Feats, train_main: TrainMain, final_main: Main, hp: dict[str, Any], seed: int,
-              draws: int = 3, train_draws: int = 2, log: Callable[[str], None] = print) -> dict[str, Any]:
+              draws: int = 3, train_draws: int = 2, log: Callable[[str], None] = print,
+              candidates: tuple[tuple[str, float], ...] = CANDIDATES) -> dict[str, Any]:
     """Dev speaker CV (out of fold) for every candidate rule -> the choice; then heads on all dev speakers (the
     final main model's embedding) scored on the held-out speakers; the chosen head calibrated and ready to export."""
-    rules = [Rule(n, k) for n, k in CANDIDATES]
+    rules = [Rule(n, k) for n, k in candidates]
     dev, test = np.flatnonzero(d.fold >= 0), np.flatnonzero(d.fold == -1)
     cv = Study({})
     for f in np.unique(d.fold[dev]):
@@ -503,13 +540,13 @@ def write_study(study: dict[str, Any], rep_dir: Path) -> dict[str, Any]:
 
 def voice_baseline(cfg: Config, ds: Dataset, bank: Feats, head: WhisperHead, recipe: Recipe, w: np.ndarray,
                    conds: tuple[str, ...], model_dir: Path, rep_dir: Path, log: Callable[[str], None] = print,
-                   ) -> dict[str, Any]:
+                   candidates: tuple[tuple[str, float], ...] = CANDIDATES) -> dict[str, Any]:
     """The whole step for a run: study with `head` as the final main model (its embedding is the shipped graph's),
     reports, and the export into model_dir with its manifest entry (or no baseline, stale files removed)."""
     hp = cfg.head_whisper.as_dict()
     d = StudyData(ds.y, ds.speaker, ds.corpus, ds.fold, w, conds)
     study = run_study(d, bank, whisper_main(bank, ds.y, w, recipe, hp, cfg.seed), main_of(head, bank, recipe.depth),
-                      hp, cfg.seed, log=log)
+                      hp, cfg.seed, log=log, candidates=candidates)
     summary = write_study(study, rep_dir)
     entry = (export_baseline(model_dir, study["export"], f"training/reports/{cfg.run_id}/baseline.md")
              if "export" in study else None)
@@ -529,8 +566,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=str(HERE / "config.json"))
     ap.add_argument("--partial", action="store_true", help="only the feature shards already cached, extract nothing")
+    ap.add_argument("--rules", help="the candidates instead of CANDIDATES, e.g. voice:5,voice:20 (report folder "
+                                    "<run>-rules-<rules>)")
     args = ap.parse_args()
     cfg = load_config(Path(args.config))
+    cands = CANDIDATES
+    if args.rules:
+        cands = tuple((n, float(k)) for n, k in (r.split(":") for r in args.rules.split(",")))
+        cfg = replace(cfg, run_id=cfg.run_id + "-rules-" + args.rules.replace(":", "").replace(",", "-"))
+    if args.partial:  # a measurement on the cached sample: its own report folder, as the pipeline's --partial
+        cfg = replace(cfg, run_id=cfg.run_id + "-partial", partial_features=True)
     torch.set_num_threads(1)
     ds = build_dataset(cfg, partial=args.partial)
     torch.set_num_threads(1)  # build_dataset sets 2 for the featurizer
@@ -545,7 +590,8 @@ def main() -> None:
     head = fit_recipe(recipe, bank, dev, ds.y, w, cfg.head_whisper.as_dict(), cfg.seed + 100)
     out_dir = Path(cfg.paths.cache) / "baseline" / cfg.run_id
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = voice_baseline(cfg, ds, bank, head, recipe, w, conds, out_dir, Path(cfg.paths.reports) / cfg.run_id)
+    summary = voice_baseline(cfg, ds, bank, head, recipe, w, conds, out_dir, Path(cfg.paths.reports) / cfg.run_id,
+                             candidates=cands)
     print(json.dumps({"choice": {k: v for k, v in summary["choice"].items() if k != "rule"},
                       "export": summary.get("export")}, indent=1))
 

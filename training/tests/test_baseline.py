@@ -94,16 +94,18 @@ def test_choice_takes_the_largest_varied_gain_among_rules_safe_for_skewed_users_
     ks = B.EVAL_KS
     table = {
         # the biggest varied gain, but skewed users lose 3 points at every k: never chosen
-        "greedy": table_of({k: 0.08 for k in ks}, {k: -0.03 for k in ks}),
+        "mean, k=0": table_of({k: 0.08 for k in ks}, {k: -0.03 for k in ks}),
         # safe from 5 recordings on (at 3 the skewed users lose 2 points)
-        "shrunk": table_of({k: 0.05 for k in ks}, {1: -0.05, 3: -0.02, 5: -0.005, 10: 0.0, 20: 0.01}),
+        "mean, k=5": table_of({k: 0.05 for k in ks}, {1: -0.05, 3: -0.02, 5: -0.005, 10: 0.0, 20: 0.01}),
         # safe from 1 but a smaller gain
-        "timid": table_of({k: 0.02 for k in ks}, {k: 0.0 for k in ks}),
+        "mean, k=50": table_of({k: 0.02 for k in ks}, {k: 0.0 for k in ks}),
     }
+    # the best of all, but the runtime cannot apply it: measured, never chosen
+    table["voice, k=5"] = table_of({k: 0.10 for k in ks}, {k: 0.0 for k in ks})
     ch = B.choose(table)
-    assert ch["chosen"] == "shrunk" and ch["min_recordings"] == 5
-    assert ch["per_rule"]["greedy"]["min_recordings"] is None and ch["per_rule"]["timid"]["min_recordings"] == 1
-    assert B.choose({"greedy": table["greedy"]})["chosen"] is None
+    assert ch["chosen"] == "mean, k=5" and ch["min_recordings"] == 5 and "voice, k=5" not in ch["per_rule"]
+    assert ch["per_rule"]["mean, k=0"]["min_recordings"] is None and ch["per_rule"]["mean, k=50"]["min_recordings"] == 1
+    assert B.choose({"mean, k=0": table["mean, k=0"]})["chosen"] is None
 
 
 def test_exported_head_matches_torch_and_the_manifest_entry_is_the_contracts(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def voices(seed: int) -> tuple[B.StudyData, Feats]:
     return study, Feats({"v": np.array(x, np.float32)}, np.arange(n), np.full(n, "clean"))
 
 
-def test_the_study_finds_the_gain_on_voices_that_dominate_and_exports_a_rule() -> None:
+def test_the_study_finds_the_gain_on_voices_that_dominate_and_exports_a_rule(tmp_path: Path) -> None:
     d, bank = voices(0)
 
     def train_main(clips: np.ndarray) -> B.Main:  # the embedding is the feature itself; the main head an MLP on it
@@ -174,3 +176,36 @@ def test_the_study_finds_the_gain_on_voices_that_dominate_and_exports_a_rule() -
     assert held["delta"] > 0.1 and held["speakers"] == 6
     assert set(out["dev_cv"]) == {B.Rule(n, k).name for n, k in B.CANDIDATES}
     assert out["export"]["min_recordings"] == ch["min_recordings"] and out["export"]["temperature"] > 0
+    summary = B.write_study(out, tmp_path)  # the report files and the model card's section say the same
+    md = (tmp_path / "baseline.md").read_text()
+    assert f"Chosen: **{ch['chosen']}**, min_recordings **{ch['min_recordings']}**" in md and "| varied | 10 |" in md
+    assert json.loads((tmp_path / "baseline.json").read_text())["export"]["min_recordings"] == ch["min_recordings"]
+    row = next(line for line in B.card_lines(summary) if line.startswith("| varied |"))
+    assert f"({100 * held['delta']:+.1f})" in row
+
+
+def test_the_voice_rule_removes_the_users_offset_along_voice_directions_and_keeps_the_emotion_directions(
+        monkeypatch: Any) -> None:
+    monkeypatch.setattr(B, "VOICE_RANK", 2)
+    rng = np.random.default_rng(2)
+    emos = [LABELS.index(x) for x in ("anger", "sad", "neutral")]
+    e, y, spk = [], [], []
+    for s in range(40):  # voices differ along dims 0-1, emotions along dims 2-3
+        voice = np.r_[4 * rng.normal(size=2), 0, 0, 0, 0]
+        for i, c in enumerate(emos):
+            for _ in range(5):
+                e.append(voice + np.r_[0, 0, 2.0 * (i - 1), 1.5 * (i == 1), 0, 0] + 0.1 * rng.normal(size=6))
+                y.append(c)
+                spk.append(f"s{s}")
+    x = np.array(e, np.float32)
+    g = B.GlobalStats.fit(x, np.array(y), np.array(spk))
+    assert g.voice is not None and g.voice.shape == (6, 2)
+    assert np.abs(g.voice[2:]).max() < 0.1  # the basis lies in the voice dims
+    # an all-anger user: the mean rule subtracts their anger too, the voice rule only their voice
+    anger = x[np.array(spk) == "s0"][:5]
+    u = B.UserStats.of([anger])
+    z_voice = B.normalise(anger[:1], u, g, B.Rule("voice", 0.0))
+    z_mean = B.normalise(anger[:1], u, g, B.Rule("mean", 0.0))
+    a = (anger[:1] - g.mean) / g.std
+    assert np.abs(z_voice[0, :2]).max() < 0.2 and np.allclose(z_voice[0, 2:], a[0, 2:], atol=0.1)
+    assert np.abs(z_mean[0, 2:4]).max() < 0.2 < np.abs(a[0, 2:4]).max()
