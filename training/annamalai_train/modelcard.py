@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .baseline import card_lines
 from .report import _f, choice_lines, headline_table
 
 GRAPH_TEXT = {
@@ -97,6 +98,8 @@ def card(res: dict[str, Any]) -> str:
         L += [f"Speed: {tm['total']:.1f} ms per 5-s segment (onnxruntime, batch 1, 2 threads, this shared 2-core CPU); "
               f"{res['flops_per_segment']['total'] / 1e9:.2f} GFLOPs per segment. Size: " + ", ".join(
                   f"{k} {b / 1e6:.2f} MB" for k, b in res["model_bytes"].items()) + ".", ""]
+    if "voice_baseline" in res:
+        L += card_lines(res["voice_baseline"])
     L += ["Full report: `training/reports/" + res["run_id"] + "/report.md`. Rebuild: `make -C training all`.", "",
           "## Data and licences", "",
           "Trained on 11 acted corpora (RAVDESS, TESS, EmoDB, EMOVO, Indian EmoSpeech, BAVED, emotiontts, ASED, "
