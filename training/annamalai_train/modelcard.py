@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .baseline import card_lines
+from .baseline_report import card_lines
 from .report import _f, choice_lines, headline_table
 
 GRAPH_TEXT = {
