@@ -159,7 +159,10 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
         expect(results()).toHaveLength(1);
         expect(JSON.stringify(edits().map((r) => r.body))).not.toMatch(/I restarted/);
         expect(fake.channelRequests(dm).filter((r) => r.method === 'POST')).toHaveLength(1);
-        expect(second.out.text).toMatch(/"awaited":1/);
+        // Answered once, from the store: awaited while the worker was still on it at the restart (the usual
+        // case, the slow decoder holds it), or at once if a loaded machine restarted the gateway after the
+        // worker had finished; either way never the restart message.
+        expect(second.out.text).toMatch(/"answered":1,"failed":0,"awaited":[01]/);
       } finally {
         await stopGateways();
         slow.remove();

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PLATFORM } from '../../../src/bots/discord/messages.ts';
 import { openStorage } from '../../../src/storage/open.ts';
 import {
@@ -62,11 +62,19 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(
       rmSync(manifestOnly, { recursive: true, force: true });
     }, 90_000);
 
-    it('runs one process per shard of the count Discord recommends, each identified as its shard', () => {
+    it('runs one process per shard of the count Discord recommends, each identified as its shard', async () => {
       expect(fake.identifiedShards.map((s) => s.join('/')).sort()).toEqual(['0/2', '1/2']);
-      const lines = logLines(gateway?.out.text ?? '');
-      const started = lines.filter((l) => l.msg === 'discord digest scheduler started').map((l) => l.shard);
-      expect(started.sort()).toEqual([0, 1]);
+      // Each shard starts its scheduler after READY; the manager's "every shard ready" can come first.
+      await vi.waitFor(
+        () => {
+          const lines = logLines(gateway?.out.text ?? '');
+          const started = lines
+            .filter((l) => l.msg === 'discord digest scheduler started')
+            .map((l) => l.shard);
+          expect(started.sort()).toEqual([0, 1]);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
       expect(gateway?.out.text).not.toContain(TOKEN);
     });
 
