@@ -149,7 +149,6 @@ def main() -> None:
         cfg = replace(cfg, run_id=cfg.run_id + "-partial", partial_features=True)
     torch.set_num_threads(1)
     ds = build_dataset(cfg, partial=args.partial)
-    torch.set_num_threads(1)  # build_dataset sets 2 for the featurizer
     bank = bank_from(ds.feats)
     spec = cfg.recipes[0]
     # clean rows only: the augmented rows are extracted after the clean ones and may be missing or partial in the

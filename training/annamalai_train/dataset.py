@@ -78,7 +78,17 @@ def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False
     )
     if not with_features:
         return ds
-    torch.set_num_threads(2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the featurizer's; the caller's setting comes back after (small heads train on 1)
+    try:
+        _load_features(cfg, ds, partial, conditions)
+    finally:
+        torch.set_num_threads(threads)
+    return restrict_to_featured(ds) if partial else ds
+
+
+def _load_features(cfg: Config, ds: Dataset, partial: bool, conditions: tuple[str, ...] | None) -> None:
+    """ds.feats filled with the cached (or now extracted) features of the plan's conditions."""
     cache = Path(cfg.paths.cache)
     kind = cfg.encoder.kind or "whisper"
     feat: Any
@@ -104,12 +114,11 @@ def build_dataset(cfg: Config, with_features: bool = True, partial: bool = False
             ds.feats[cond] = (idx[have], {"whisper": np.concatenate([p["a"] for p in z]),
                                           "melstats": np.concatenate([p["b"] for p in z])})
             continue
-        a, b = extract(feat, [clips[i].file for i in idx], root, cond, fdir / cond, cfg.seed)
+        a, b = extract(feat, [ds.clips[i].file for i in idx], root, cond, fdir / cond, cfg.seed)
         f = {"whisper": a, "melstats": b}
         for kind in cfg.extra_bases or ():  # cached by their own extractors, same plan and shard layout
             f[kind] = read_shards(cache / "features" / f"{kind}-s{cfg.seed}" / cond, cond, len(idx), "y")
         ds.feats[cond] = (idx, f)
-    return restrict_to_featured(ds) if partial else ds
 
 
 def restrict_to_featured(ds: Dataset) -> Dataset:
